@@ -1,0 +1,36 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `npm start`: runs Outpost with config/defaults.ts overridden by OUTPOST_*
+ * variables. A start-up failure (bad setting, busy port, locked data dir)
+ * prints one line naming the fix and exits 1; SIGTERM/SIGINT stop gracefully.
+ */
+import { loadConfig } from '../config/index.js';
+import { OutpostError } from '../core/errors.js';
+import { Outpost } from '../core/server.js';
+
+async function main(): Promise<void> {
+  const outpost = await Outpost.start({ config: loadConfig() });
+  let signals = 0;
+  const stop = (signal: string): void => {
+    if (++signals > 1) {
+      outpost.logger.warn({ signal }, 'second signal: exiting now (queued mail stays in the spool)');
+      process.exit(1);
+    }
+    outpost.logger.info({ signal }, 'signal received');
+    outpost.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        outpost.logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof OutpostError ? error.message : (error as Error)?.stack ?? String(error);
+  process.stderr.write(`outpost: ${message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,72 @@
+/**
+ * Documented defaults for every setting. Each key can be overridden by the
+ * OUTPOST_* environment variable named in its comment (see config/index.ts);
+ * keys without a variable are tuning knobs a deployment rarely changes.
+ */
+export const DEFAULTS = {
+  /** OUTPOST_DATA_DIR: LevelDB spool and store, generated keys and certificates. */
+  dataDir: './data',
+  /** OUTPOST_HOSTNAME: SMTP banner/EHLO name and Message-ID domain; empty = os.hostname(). */
+  hostname: '',
+  /** OUTPOST_HTTP_HOST / OUTPOST_HTTP_PORT: REST API, health and metrics ('off' disables). */
+  httpHost: '0.0.0.0',
+  httpPort: '8080',
+  /** OUTPOST_PUBLIC_URL: base of tracking links; empty = http://HOSTNAME:HTTP_PORT. */
+  publicUrl: '',
+  /** OUTPOST_DNS_SERVERS: comma-separated ip or ip:port; empty = the system's resolvers. */
+  dnsServers: '',
+  /** OUTPOST_DELIVERY_PORT: TCP port of destination MX hosts (25 on the Internet). */
+  deliveryPort: '25',
+  /** OUTPOST_RETRY_SCHEDULE: delays between attempts; the last one repeats. */
+  retrySchedule: '5m,10m,30m,1h,2h,4h',
+  /** OUTPOST_MAX_QUEUE_TIME: a recipient still deferred after this bounces. */
+  maxQueueTime: '5d',
+  /** OUTPOST_ALLOW_PRIVATE_TARGETS: allow MX hosts on loopback/private/link-local addresses. */
+  allowPrivateTargets: 'false',
+  /** OUTPOST_REDIS_URL: shared state in Redis (cluster mode); empty = embedded LevelDB only. */
+  redisUrl: '',
+  /** OUTPOST_LOG_LEVEL: pino level (trace, debug, info, warn, error, fatal, silent). */
+  logLevel: 'info',
+  /** OUTPOST_PLUGINS: comma-separated third-party plugin packages or paths, loaded after the built-ins. */
+  plugins: '',
+
+  delivery: {
+    /** Open SMTP connections across all destinations (Postfix: default_process_limit). */
+    maxConnections: 100,
+    /** Open connections to one destination domain (Postfix: default_destination_concurrency_limit). */
+    maxConnectionsPerDomain: 10,
+    /** Recipients in one SMTP transaction; RFC 5321 4.5.3.1.8 says servers take at least 100. */
+    maxRecipientsPerTransaction: 100,
+    /** Transactions sent over one connection before it is closed and a fresh one opened. */
+    maxMessagesPerConnection: 100,
+    /** How long an idle connection is kept for reuse. */
+    idleConnectionMs: 5_000,
+    /** TCP connect timeout per address. */
+    connectTimeoutMs: 30_000,
+    /** RFC 5321 4.5.3.2.1: wait up to 5 minutes for the 220 greeting. */
+    greetingTimeoutMs: 300_000,
+    /**
+     * Longest wait for any reply (socket inactivity). RFC 5321 4.5.3.2 asks for 5 minutes
+     * for MAIL/RCPT and 10 for the reply to the final "."; one timer covers both, so it is the 10.
+     */
+    replyTimeoutMs: 600_000,
+    /** Default for a message that does not say: insist on STARTTLS. */
+    requireTls: false,
+    /** Default for a message that does not say: check the MX certificate (most MX use self-signed ones). */
+    verifyCert: false,
+    /** How long MX answers are cached; DNS TTLs are not visible through node's resolver. */
+    mxCacheMs: 60_000,
+  },
+
+  spool: {
+    /** Size of the chunks a body is stored in; one LevelDB value each. */
+    bodyChunkBytes: 64 * 1024,
+    /** Largest message accepted, in bytes. */
+    maxMessageBytes: 30 * 1024 * 1024,
+  },
+
+  /** Each hook call is bounded; past this it counts as a temporary failure. */
+  hookTimeoutMs: 10_000,
+  /** On SIGTERM, in-flight SMTP transactions get this long before connections are cut. */
+  shutdownGraceMs: 30_000,
+} as const;

@@ -1,0 +1,120 @@
+/**
+ * Builds the running configuration from config/defaults.ts and OUTPOST_* variables.
+ * Every bad value stops the start with a ConfigError naming the variable and the fix;
+ * nothing here reads files or opens sockets.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import net from 'node:net';
+import { ConfigError } from '../core/errors.js';
+import { DEFAULTS } from './defaults.js';
+import { parseDuration, parseRetrySchedule } from './duration.js';
+
+/** A TCP port, or 'off' for a disabled listener. */
+export type PortSetting = number | 'off';
+
+export interface DeliveryConfig {
+  port: number;
+  retryScheduleMs: number[];
+  maxQueueTimeMs: number;
+  allowPrivateTargets: boolean;
+  maxConnections: number;
+  maxConnectionsPerDomain: number;
+  maxRecipientsPerTransaction: number;
+  maxMessagesPerConnection: number;
+  idleConnectionMs: number;
+  connectTimeoutMs: number;
+  greetingTimeoutMs: number;
+  replyTimeoutMs: number;
+  requireTls: boolean;
+  verifyCert: boolean;
+  mxCacheMs: number;
+}
+
+export interface OutpostConfig {
+  dataDir: string;
+  hostname: string;
+  httpHost: string;
+  httpPort: PortSetting;
+  publicUrl: string;
+  dnsServers: string[];
+  redisUrl: string | undefined;
+  logLevel: string;
+  plugins: string[];
+  delivery: DeliveryConfig;
+  spool: { bodyChunkBytes: number; maxMessageBytes: number };
+  hookTimeoutMs: number;
+  shutdownGraceMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function setting(env: Env, variable: string, fallback: string): string {
+  const value = env[variable];
+  return value === undefined || value.trim() === '' ? fallback : value.trim();
+}
+
+function parsePort(text: string, variable: string): PortSetting {
+  if (text.toLowerCase() === 'off') return 'off';
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError(`${variable}: "${text}" is not a port; use 0-65535, or off to disable the listener`);
+  }
+  return port;
+}
+
+function parseBoolean(text: string, variable: string): boolean {
+  if (/^(true|1|yes|on)$/i.test(text)) return true;
+  if (/^(false|0|no|off)$/i.test(text)) return false;
+  throw new ConfigError(`${variable}: "${text}" is not a boolean; use true or false`);
+}
+
+/** `ip` or `ip:port` (IPv6 as `[::1]:53`), checked so a typo fails at start, not at first delivery. */
+function parseDnsServers(text: string, variable: string): string[] {
+  if (!text) return [];
+  return text.split(',').map((entry) => {
+    const server = entry.trim();
+    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
+    const host = bracketed ? bracketed[1]! : server.includes('.') ? server.split(':')[0]! : server;
+    const port = bracketed ? bracketed[2] : server.includes('.') ? server.split(':')[1] : undefined;
+    if (!net.isIP(host) || (port !== undefined && !(Number(port) > 0 && Number(port) < 65536))) {
+      throw new ConfigError(`${variable}: "${server}" is not an ip or ip:port (write 127.0.0.1:5353 or [::1]:53)`);
+    }
+    return server;
+  });
+}
+
+/** The configuration for this process; `env` defaults to process.env. */
+export function loadConfig(env: Env = process.env): OutpostConfig {
+  const hostname = setting(env, 'OUTPOST_HOSTNAME', DEFAULTS.hostname || os.hostname());
+  const httpPort = parsePort(setting(env, 'OUTPOST_HTTP_PORT', DEFAULTS.httpPort), 'OUTPOST_HTTP_PORT');
+  const deliveryPort = parsePort(setting(env, 'OUTPOST_DELIVERY_PORT', DEFAULTS.deliveryPort), 'OUTPOST_DELIVERY_PORT');
+  if (deliveryPort === 'off' || deliveryPort === 0) {
+    throw new ConfigError('OUTPOST_DELIVERY_PORT must be a real port (25 on the Internet)');
+  }
+  const plugins = setting(env, 'OUTPOST_PLUGINS', DEFAULTS.plugins);
+  return {
+    dataDir: path.resolve(setting(env, 'OUTPOST_DATA_DIR', DEFAULTS.dataDir)),
+    hostname,
+    httpHost: setting(env, 'OUTPOST_HTTP_HOST', DEFAULTS.httpHost),
+    httpPort,
+    publicUrl: setting(env, 'OUTPOST_PUBLIC_URL', DEFAULTS.publicUrl || `http://${hostname}:${httpPort}`),
+    dnsServers: parseDnsServers(setting(env, 'OUTPOST_DNS_SERVERS', DEFAULTS.dnsServers), 'OUTPOST_DNS_SERVERS'),
+    redisUrl: setting(env, 'OUTPOST_REDIS_URL', DEFAULTS.redisUrl) || undefined,
+    logLevel: setting(env, 'OUTPOST_LOG_LEVEL', DEFAULTS.logLevel),
+    plugins: plugins ? plugins.split(',').map((name) => name.trim()).filter(Boolean) : [],
+    delivery: {
+      ...DEFAULTS.delivery,
+      port: deliveryPort,
+      retryScheduleMs: parseRetrySchedule(setting(env, 'OUTPOST_RETRY_SCHEDULE', DEFAULTS.retrySchedule), 'OUTPOST_RETRY_SCHEDULE'),
+      maxQueueTimeMs: parseDuration(setting(env, 'OUTPOST_MAX_QUEUE_TIME', DEFAULTS.maxQueueTime), 'OUTPOST_MAX_QUEUE_TIME'),
+      allowPrivateTargets: parseBoolean(
+        setting(env, 'OUTPOST_ALLOW_PRIVATE_TARGETS', DEFAULTS.allowPrivateTargets),
+        'OUTPOST_ALLOW_PRIVATE_TARGETS',
+      ),
+    },
+    spool: { ...DEFAULTS.spool },
+    hookTimeoutMs: DEFAULTS.hookTimeoutMs,
+    shutdownGraceMs: DEFAULTS.shutdownGraceMs,
+  };
+}

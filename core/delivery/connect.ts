@@ -1,0 +1,118 @@
+/**
+ * Opens an SMTP session with the first MX address that answers, trying hosts
+ * in preference order and each of their addresses (failover), with STARTTLS
+ * whenever offered. require_tls and verify_cert come from the message.
+ */
+import type { TLSSocket } from 'node:tls';
+import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type { MxHost } from './mx-resolver.js';
+import { openSmtpSocket } from './smtp-socket.js';
+
+export interface TlsRequirement {
+  requireTls: boolean;
+  verifyCert: boolean;
+}
+
+export interface ConnectSettings extends TlsRequirement {
+  port: number;
+  /** Our EHLO name. */
+  hostname: string;
+  connectTimeoutMs: number;
+  greetingTimeoutMs: number;
+  replyTimeoutMs: number;
+}
+
+/** An open session with one MX address, ready for MAIL FROM. */
+export interface MxConnection {
+  readonly smtp: SMTPConnection;
+  readonly mx: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly tls: { protocol: string; cipher: string } | null;
+  /** The peer certificate was checked against the MX host name. */
+  readonly certificateVerified: boolean;
+  transactions: number;
+  /** The last transaction ended without completing (reply to RSET needed before reuse). */
+  needsReset: boolean;
+}
+
+export interface ConnectFailure {
+  mx?: string;
+  ip?: string;
+  port: number;
+  response: string;
+  code?: number;
+  /** The last address tried answered 5xx: bounce instead of retrying. */
+  permanent: boolean;
+}
+
+/** Tries each host and address; resolves with a session or with why none could be opened. */
+export async function connectToMx(
+  hosts: MxHost[],
+  settings: ConnectSettings,
+  logger: { warn: (details: object, message: string) => void },
+): Promise<{ connection: MxConnection } | { failure: ConnectFailure }> {
+  let failure: ConnectFailure = { port: settings.port, response: 'no MX address to try', permanent: false };
+  for (const host of hosts) {
+    for (const ip of host.addresses) {
+      try {
+        return { connection: await openSession(host.exchange, ip, settings, logger) };
+      } catch (error) {
+        const { response, responseCode } = error as { response?: string; responseCode?: number };
+        failure = {
+          mx: host.exchange,
+          ip,
+          port: settings.port,
+          response: response ?? (error as Error).message,
+          ...(responseCode ? { code: responseCode } : {}),
+          // like Postfix: a 5xx greeting from the last host tried bounces, anything else is retried
+          permanent: (responseCode ?? 0) >= 500,
+        };
+      }
+    }
+  }
+  return { failure };
+}
+
+async function openSession(
+  mx: string,
+  ip: string,
+  settings: ConnectSettings,
+  logger: { warn: (details: object, message: string) => void },
+): Promise<MxConnection> {
+  const greeted = await openSmtpSocket({ ip, port: settings.port, connectTimeoutMs: settings.connectTimeoutMs, greetingTimeoutMs: settings.greetingTimeoutMs });
+  if (greeted.discardedBytes > 0) {
+    logger.warn({ mx, ip, discardedBytes: greeted.discardedBytes }, 'discarded data the MX sent with its greeting (possible reply injection)');
+  }
+  const smtp = new SMTPConnection({
+    connection: greeted.socket,
+    host: ip,
+    port: settings.port,
+    servername: mx,
+    name: settings.hostname,
+    requireTLS: settings.requireTls,
+    opportunisticTLS: !settings.requireTls,
+    tls: { rejectUnauthorized: settings.verifyCert, servername: mx, minVersion: 'TLSv1.2' },
+    greetingTimeout: settings.greetingTimeoutMs,
+    connectionTimeout: settings.connectTimeoutMs + settings.greetingTimeoutMs,
+    socketTimeout: settings.replyTimeoutMs,
+    logger: false,
+  });
+  await new Promise<void>((resolve, reject) => {
+    smtp.once('error', reject);
+    smtp.connect((error) => {
+      smtp.off('error', reject);
+      if (error) {
+        smtp.close();
+        reject(error);
+      } else resolve();
+    });
+  });
+  // errors after the handshake surface through send()/reset() callbacks; keep the emitter from throwing
+  smtp.on('error', () => undefined);
+  const socket = smtp._socket as TLSSocket | null;
+  const tls = smtp.secure && socket && typeof socket.getCipher === 'function'
+    ? { protocol: socket.getProtocol() ?? 'unknown', cipher: socket.getCipher().name }
+    : null;
+  return { smtp, mx, ip, port: settings.port, tls, certificateVerified: tls !== null && settings.verifyCert, transactions: 0, needsReset: false };
+}

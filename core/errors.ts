@@ -1,0 +1,125 @@
+/**
+ * The one error registry. Every error Outpost raises on purpose is an OutpostError
+ * subclass with a stable snake_case code; the table below maps each code to the
+ * HTTP status and the SMTP reply (code + enhanced status) that both fronts use,
+ * so REST and SMTP always agree on what a failure means.
+ */
+
+/** How one error code is reported on each front. */
+interface ReplyMapping {
+  http: number;
+  smtpCode: number;
+  smtpStatus: string;
+}
+
+export const ERROR_REPLIES = {
+  config_invalid: { http: 500, smtpCode: 451, smtpStatus: '4.3.5' },
+  port_unavailable: { http: 500, smtpCode: 421, smtpStatus: '4.3.0' },
+  message_invalid: { http: 400, smtpCode: 550, smtpStatus: '5.6.0' },
+  message_rejected: { http: 422, smtpCode: 550, smtpStatus: '5.7.1' },
+  message_deferred: { http: 503, smtpCode: 451, smtpStatus: '4.3.0' },
+  message_too_large: { http: 413, smtpCode: 552, smtpStatus: '5.3.4' },
+  no_valid_recipients: { http: 400, smtpCode: 554, smtpStatus: '5.5.1' },
+  storage_failed: { http: 503, smtpCode: 451, smtpStatus: '4.3.0' },
+  shutting_down: { http: 503, smtpCode: 421, smtpStatus: '4.3.2' },
+  plugin_failed: { http: 503, smtpCode: 451, smtpStatus: '4.3.0' },
+  plugin_invalid: { http: 500, smtpCode: 451, smtpStatus: '4.3.5' },
+} as const satisfies Record<string, ReplyMapping>;
+
+export type ErrorCode = keyof typeof ERROR_REPLIES;
+
+/** Base class: a stable code, a message that says what is wrong and how to fix it. */
+export class OutpostError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+  get httpStatus(): number {
+    return ERROR_REPLIES[this.code].http;
+  }
+  /** The SMTP reply line for this error, e.g. `550 5.7.1 spam detected`. */
+  smtpReply(): { code: number; status: string; text: string } {
+    const mapping = ERROR_REPLIES[this.code];
+    return { code: mapping.smtpCode, status: mapping.smtpStatus, text: this.message };
+  }
+}
+
+/** A setting is missing or malformed; the message names the variable. */
+export class ConfigError extends OutpostError {
+  constructor(message: string) {
+    super('config_invalid', message);
+  }
+}
+
+/** A listener could not bind its port. */
+export class PortUnavailableError extends OutpostError {
+  constructor(message: string, cause: unknown) {
+    super('port_unavailable', message, { cause });
+  }
+}
+
+/** The submitted message itself is malformed (no recipients, unparsable address...). */
+export class InvalidMessageError extends OutpostError {
+  constructor(message: string) {
+    super('message_invalid', message);
+  }
+}
+
+/** The message is larger than the configured limit. */
+export class MessageTooLargeError extends OutpostError {
+  constructor(message: string) {
+    super('message_too_large', message);
+  }
+}
+
+/** Every recipient was refused, so there is nothing to queue. */
+export class NoValidRecipientsError extends OutpostError {
+  constructor(message: string) {
+    super('no_valid_recipients', message);
+  }
+}
+
+/**
+ * A plugin refused the message with its own SMTP-style reply. The reply a plugin
+ * gave wins over the registry default, so `550 5.7.1 spam` reaches the client as is.
+ */
+export class MessageRejectedError extends OutpostError {
+  readonly reply: { code: number; status: string; text: string };
+  constructor(reply: { code: number; status: string; text: string }, plugin: string) {
+    super(reply.code >= 500 ? 'message_rejected' : 'message_deferred', `${reply.text} (${plugin})`);
+    this.reply = reply;
+  }
+  override smtpReply(): { code: number; status: string; text: string } {
+    return this.reply;
+  }
+}
+
+/** The store could not make a write durable; the submission must not be acknowledged. */
+export class StorageError extends OutpostError {
+  constructor(message: string, cause?: unknown) {
+    super('storage_failed', message, { cause });
+  }
+}
+
+/** The server is stopping and takes no new work. */
+export class ShuttingDownError extends OutpostError {
+  constructor() {
+    super('shutting_down', 'Outpost is shutting down; retry in a moment (on another node if you run several)');
+  }
+}
+
+/** A hook threw or timed out: a temporary failure, never a silent pass. */
+export class PluginFailedError extends OutpostError {
+  constructor(message: string, cause?: unknown) {
+    super('plugin_failed', message, { cause });
+  }
+}
+
+/** A plugin registered something the hook map does not allow. */
+export class PluginInvalidError extends OutpostError {
+  constructor(message: string) {
+    super('plugin_invalid', message);
+  }
+}

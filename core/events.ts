@@ -1,0 +1,73 @@
+/**
+ * The typed event bus: what happened to a message, for logs, webhooks and
+ * metrics to observe. Listeners cannot change the outcome; one that throws is
+ * logged and the others still run, so an observer can never break delivery.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+
+/** One delivery attempt as recorded in a recipient's log. */
+export interface AttemptRecord {
+  at: number;
+  /** MX host name tried (absent when no host could be reached or resolved). */
+  mx?: string;
+  ip?: string;
+  port?: number;
+  /** TLS in use for the transaction, or null for plaintext. */
+  tls?: { protocol: string; cipher: string } | null;
+  /** SMTP reply code; absent for network failures. */
+  code?: number;
+  /** Enhanced status code, e.g. 5.1.1. */
+  status?: string;
+  /** Full reply text or a description of the failure. */
+  response: string;
+  durationMs: number;
+}
+
+interface RecipientEvent {
+  messageId: string;
+  recipient: string;
+  at: number;
+}
+
+export interface OutpostEvents {
+  'message:accepted': { messageId: string; from: string; recipients: string[]; size: number; at: number };
+  'message:rejected': { messageId: string; from: string; code: number; status: string; text: string; at: number };
+  'recipient:deferred': RecipientEvent & { attempt: AttemptRecord; nextAttemptAt: number };
+  'recipient:delivered': RecipientEvent & { attempt: AttemptRecord };
+  'recipient:bounced': RecipientEvent & { attempt?: AttemptRecord; reason: string };
+  /** Every recipient of the message reached a final state; its spool records are gone. */
+  'message:done': { messageId: string; at: number };
+  /** A spool record could not be read at start and was set aside. */
+  'spool:quarantined': { messageId: string; reason: string; at: number };
+}
+
+export type EventName = keyof OutpostEvents;
+export type EventListener<E extends EventName> = (payload: OutpostEvents[E]) => void | Promise<void>;
+
+export class EventBus {
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly logger: Logger) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  on<E extends EventName>(event: E, listener: EventListener<E>, owner = 'core'): void {
+    this.emitter.on(event, (payload: OutpostEvents[E]) => {
+      try {
+        const pending = listener(payload);
+        if (pending) pending.catch((error: unknown) => this.reportListenerError(event, owner, error));
+      } catch (error) {
+        this.reportListenerError(event, owner, error);
+      }
+    });
+  }
+
+  emit<E extends EventName>(event: E, payload: OutpostEvents[E]): void {
+    this.emitter.emit(event, payload);
+  }
+
+  private reportListenerError(event: string, owner: string, error: unknown): void {
+    this.logger.error({ event, plugin: owner, err: error }, 'event listener failed');
+  }
+}

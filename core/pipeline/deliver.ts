@@ -1,0 +1,89 @@
+/**
+ * Deliver stage: one attempt for one group (a message's recipients on one
+ * domain). Runs the `delivery:before` hooks, finds the route, takes a pooled
+ * session or opens one, sends, and turns what happened into one outcome per
+ * recipient. It never writes the spool: the scheduler records the outcomes.
+ */
+import type { Logger } from 'pino';
+import { connectToMx, type ConnectSettings, type MxConnection } from '../delivery/connect.js';
+import { ConnectionPool, closeQuietly } from '../delivery/connection-pool.js';
+import { sameOutcomeForAll, type DeliveryGroup, type RecipientOutcome } from '../delivery/delivery-group.js';
+import type { MxResolver } from '../delivery/mx-resolver.js';
+import { sendTransaction } from '../delivery/transaction.js';
+import type { AttemptRecord } from '../events.js';
+import type { Spool } from '../spool/spool.js';
+import type { HookRegistry } from './hooks.js';
+
+export interface DeliverStageDeps {
+  hooks: HookRegistry;
+  resolver: MxResolver;
+  spool: Spool;
+  pool: ConnectionPool;
+  /** Session settings; requireTls/verifyCert are the defaults a message may override. */
+  settings: ConnectSettings;
+  now: () => number;
+  logger: Logger;
+}
+
+export class DeliverStage {
+  /** Sessions in use, cut at the end of a shutdown's grace period. */
+  private readonly active = new Set<MxConnection>();
+
+  constructor(private readonly deps: DeliverStageDeps) {}
+
+  async deliver(group: DeliveryGroup): Promise<Map<number, RecipientOutcome>> {
+    const started = this.deps.now();
+    const failAll = (kind: 'temporary' | 'permanent', response: string, extra: Partial<AttemptRecord> = {}): Map<number, RecipientOutcome> =>
+      sameOutcomeForAll(group, { kind, attempt: { at: started, response, durationMs: this.deps.now() - started, ...extra } });
+
+    const hook = await this.deps.hooks.run('delivery:before', group);
+    if (hook.verdict.action !== 'continue') {
+      const { code, status, text } = hook.verdict;
+      return failAll(hook.verdict.action === 'reject' ? 'permanent' : 'temporary', `${code} ${status} ${text}`, { code, status });
+    }
+
+    const requirement = {
+      requireTls: group.message.options.requireTls ?? this.deps.settings.requireTls,
+      verifyCert: group.message.options.verifyCert ?? this.deps.settings.verifyCert,
+    };
+    let connection = this.deps.pool.take(group.domain, requirement);
+    if (!connection) {
+      const route = await this.deps.resolver.routeFor(group.domain);
+      if (route.kind !== 'hosts') return failAll(route.kind, `${route.status} ${route.reason}`, { status: route.status });
+      const opened = await connectToMx(route.hosts, { ...this.deps.settings, ...requirement }, this.deps.logger);
+      if ('failure' in opened) {
+        const { failure } = opened;
+        return failAll(failure.permanent ? 'permanent' : 'temporary', failure.response, {
+          ...(failure.mx ? { mx: failure.mx } : {}),
+          ...(failure.ip ? { ip: failure.ip } : {}),
+          port: failure.port,
+          ...(failure.code ? { code: failure.code } : {}),
+        });
+      }
+      connection = opened.connection;
+    }
+
+    this.active.add(connection);
+    try {
+      const result = await sendTransaction(connection, group, this.deps.spool.openBody(group.message), this.deps.now);
+      this.deps.pool.release(group.domain, connection, result.connectionUsable);
+      return result.outcomes;
+    } catch (error) {
+      // RSET failed or the stream broke: nothing was delivered on this session
+      closeQuietly(connection);
+      return failAll('temporary', `delivery to ${connection.mx} [${connection.ip}] failed: ${(error as Error).message}`, {
+        mx: connection.mx,
+        ip: connection.ip,
+        port: connection.port,
+      });
+    } finally {
+      this.active.delete(connection);
+    }
+  }
+
+  /** Cuts every session: idle ones politely, busy ones at once (shutdown past its grace period). */
+  closeAll(): void {
+    this.deps.pool.closeAll();
+    for (const connection of this.active) connection.smtp.close();
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * The Outpost process: wires config, spool, status, plugins, the submission
+ * pipeline and the delivery scheduler, and owns start-up and shutdown order.
+ * Ports are bound before plugins load (a busy port fails fast); the queue is
+ * recovered before delivery starts; on stop, submissions are refused first,
+ * then in-flight deliveries get a bounded grace period, then the spool closes.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import type { Logger } from 'pino';
+import { createHttpApp } from '../api/app.js';
+import type { OutpostConfig } from '../config/index.js';
+import { BUILTIN_PLUGINS } from '../plugins/index.js';
+import { ConnectionPool } from './delivery/connection-pool.js';
+import { MxResolver } from './delivery/mx-resolver.js';
+import { EventBus } from './events.js';
+import { listen } from './listen.js';
+import { createLogger } from './log.js';
+import type { Submission } from './message.js';
+import { DeliverStage } from './pipeline/deliver.js';
+import { HookRegistry } from './pipeline/hooks.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import type { Receipt } from './pipeline/queue.js';
+import { importPlugin, registerPlugin, type OutpostPlugin } from './plugins.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import { recoverQueue } from './spool/recover.js';
+import { Spool } from './spool/spool.js';
+import { LevelStatusStore, type MessageStatusView, type StatusStore } from './status/status-store.js';
+
+export interface OutpostOptions {
+  config: OutpostConfig;
+  logger?: Logger;
+  /** Plugins registered after the built-ins and OUTPOST_PLUGINS (tests, embedding). */
+  plugins?: OutpostPlugin[];
+  /** The clock; tests may inject one. */
+  now?: () => number;
+}
+
+export class Outpost {
+  readonly events: EventBus;
+  private httpServer: http.Server | undefined;
+  private stopping: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: OutpostConfig,
+    readonly logger: Logger,
+    private readonly spool: Spool,
+    private readonly status: StatusStore,
+    private readonly pipeline: Pipeline,
+    private readonly scheduler: Scheduler,
+    events: EventBus,
+  ) {
+    this.events = events;
+  }
+
+  static async start(options: OutpostOptions): Promise<Outpost> {
+    const { config } = options;
+    const logger = options.logger ?? createLogger(config.logLevel);
+    const now = options.now ?? Date.now;
+
+    const httpServer = config.httpPort === 'off' ? undefined : http.createServer();
+    if (httpServer && config.httpPort !== 'off') await listen(httpServer, config.httpHost, config.httpPort, 'OUTPOST_HTTP_PORT');
+
+    try {
+      const spool = await Spool.open(path.join(config.dataDir, 'spool'));
+      const status = new LevelStatusStore(spool.db);
+      const events = new EventBus(logger);
+      const hooks = new HookRegistry(config.hookTimeoutMs);
+      for (const plugin of [...BUILTIN_PLUGINS, ...(await Promise.all(config.plugins.map(importPlugin))), ...(options.plugins ?? [])]) {
+        await registerPlugin(plugin, { hooks, events, config, logger });
+      }
+
+      const policy = { scheduleMs: config.delivery.retryScheduleMs, maxQueueTimeMs: config.delivery.maxQueueTimeMs };
+      const deliver = new DeliverStage({
+        hooks,
+        resolver: new MxResolver({ dnsServers: config.dnsServers, allowPrivateTargets: config.delivery.allowPrivateTargets, cacheMs: config.delivery.mxCacheMs, now }),
+        spool,
+        pool: new ConnectionPool(config.delivery),
+        settings: { ...config.delivery, hostname: config.hostname },
+        now,
+        logger,
+      });
+      const scheduler = new Scheduler({ spool, status, events, deliver, policy, limits: config.delivery, now, logger });
+      const pipeline = new Pipeline({ hooks, spool, status, events, bodyChunkBytes: config.spool.bodyChunkBytes, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
+
+      const recovered = await recoverQueue(spool, logger);
+      for (const { messageId, reason } of recovered.quarantined) events.emit('spool:quarantined', { messageId, reason, at: now() });
+      spool.onQueued((recipients) => scheduler.add(recipients));
+      scheduler.add(recovered.recipients);
+      scheduler.start();
+      logger.info({ recovered: recovered.recipients.length, quarantined: recovered.quarantined.length }, 'queue recovered');
+
+      const outpost = new Outpost(config, logger, spool, status, pipeline, scheduler, events);
+      if (httpServer) {
+        httpServer.on('request', createHttpApp({ failingParts: () => [] }).callback());
+        outpost.httpServer = httpServer;
+      }
+      logger.info({ http: httpServer ? outpost.httpAddress : 'off', dataDir: config.dataDir }, 'outpost started');
+      return outpost;
+    } catch (error) {
+      httpServer?.close();
+      throw error;
+    }
+  }
+
+  /** Runs a message through the pipeline; resolves once it is durably queued. */
+  submit(submission: Submission): Promise<Receipt> {
+    return this.pipeline.submit(submission);
+  }
+
+  /** Status, recipients and event log of one message. */
+  getMessage(messageId: string): Promise<MessageStatusView | undefined> {
+    return this.status.get(messageId);
+  }
+
+  /** Recipients waiting in the queue (not counting attempts in progress). */
+  get queuedRecipients(): number {
+    return this.scheduler.queuedCount;
+  }
+
+  get activeDeliveries(): number {
+    return this.scheduler.activeDeliveries;
+  }
+
+  /** `host:port` the HTTP listener is bound to (port 0 resolved). */
+  get httpAddress(): string | undefined {
+    const address = this.httpServer?.address() as AddressInfo | null | undefined;
+    return address ? `${address.address}:${address.port}` : undefined;
+  }
+
+  /** Graceful stop; calling it again returns the same promise. */
+  stop(graceMs = this.config.shutdownGraceMs): Promise<void> {
+    this.stopping ??= this.shutDown(graceMs);
+    return this.stopping;
+  }
+
+  private async shutDown(graceMs: number): Promise<void> {
+    this.logger.info({ graceMs }, 'stopping: no new submissions, finishing deliveries in flight');
+    const submissionsDone = this.pipeline.drain();
+    const httpClosed = new Promise<void>((resolve) => (this.httpServer ? this.httpServer.close(() => resolve()) : resolve()));
+    this.httpServer?.closeIdleConnections();
+    await submissionsDone;
+    await this.scheduler.stop(graceMs);
+    this.httpServer?.closeAllConnections();
+    await httpClosed;
+    await this.spool.close();
+    this.logger.info('stopped');
+  }
+}

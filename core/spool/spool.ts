@@ -1,0 +1,126 @@
+/**
+ * The durable queue: the only thing the receiving side (pipeline) and the
+ * sending side (scheduler, delivery) share. A message is its MessageRecord,
+ * its body chunks and one RecipientRecord per recipient still to deliver.
+ * Every write goes through the group committer, synced before it resolves.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { Level } from 'level';
+import { StorageError } from '../errors.js';
+import { GroupCommitter } from './group-commit.js';
+import { DIGEST_BYTES, decodeRecord, digestOf, encodeRecord, keys, type MessageRecord, type RecipientRecord } from './records.js';
+import { SpoolTransaction } from './transaction.js';
+
+export class Spool {
+  readonly committer: GroupCommitter;
+  private readonly queuedListeners: ((recipients: RecipientRecord[]) => void)[] = [];
+
+  private constructor(readonly db: Level<string, Buffer>) {
+    this.committer = new GroupCommitter(db);
+  }
+
+  /** Opens (creating if needed) the LevelDB store in `directory`. */
+  static async open(directory: string): Promise<Spool> {
+    await mkdir(directory, { recursive: true });
+    const db = new Level<string, Buffer>(directory, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+    try {
+      await db.open();
+    } catch (error) {
+      const cause = (error as { cause?: Error }).cause;
+      throw new StorageError(
+        `cannot open the spool in ${directory}: ${cause?.message ?? (error as Error).message} (is another Outpost using this OUTPOST_DATA_DIR?)`,
+        error,
+      );
+    }
+    return new Spool(db);
+  }
+
+  /**
+   * Tells the sending side about recipients now durably queued. This is how
+   * the receiving side hands work over without importing the scheduler.
+   */
+  onQueued(listener: (recipients: RecipientRecord[]) => void): void {
+    this.queuedListeners.push(listener);
+  }
+
+  announceQueued(recipients: RecipientRecord[]): void {
+    if (recipients.length === 0) return;
+    for (const listener of this.queuedListeners) listener(recipients);
+  }
+
+  /** Makes every operation of `tx` durable, then runs its after-commit callbacks. */
+  async commit(tx: SpoolTransaction): Promise<void> {
+    if (tx.operations.length > 0) await this.committer.write(tx.operations);
+    tx.runCommitted();
+  }
+
+  /** Stages a new message: body chunks, recipient records, then the message record. */
+  stageMessage(tx: SpoolTransaction, record: Omit<MessageRecord, 'bodyChunks' | 'bodyDigest' | 'size' | 'eightBit'>, body: Buffer, recipients: RecipientRecord[], chunkBytes: number): MessageRecord {
+    let chunks = 0;
+    for (let offset = 0; offset < body.length || chunks === 0; offset += chunkBytes) {
+      tx.put(keys.bodyChunk(record.id, chunks++), body.subarray(offset, offset + chunkBytes));
+    }
+    for (const recipient of recipients) tx.put(keys.recipient(record.id, recipient.index), encodeRecord(recipient));
+    const complete: MessageRecord = {
+      ...record,
+      size: body.length,
+      bodyChunks: chunks,
+      bodyDigest: digestOf(body).toString('hex'),
+      eightBit: body.some((byte) => byte > 127),
+    };
+    tx.put(keys.message(record.id), encodeRecord(complete));
+    return complete;
+  }
+
+  stageRecipient(tx: SpoolTransaction, recipient: RecipientRecord): void {
+    tx.put(keys.recipient(recipient.messageId, recipient.index), encodeRecord(recipient));
+  }
+
+  stageRecipientDone(tx: SpoolTransaction, recipient: RecipientRecord): void {
+    tx.del(keys.recipient(recipient.messageId, recipient.index));
+  }
+
+  /** Deletes the message record and its body once no recipient needs them. */
+  async stageMessageRemoval(tx: SpoolTransaction, messageId: string): Promise<void> {
+    tx.del(keys.message(messageId));
+    for await (const key of this.db.keys(keys.bodyRange(messageId))) tx.del(key);
+  }
+
+  async readMessage(messageId: string): Promise<MessageRecord | undefined> {
+    const stored = await this.db.get(keys.message(messageId));
+    return stored === undefined ? undefined : decodeRecord<MessageRecord>(stored);
+  }
+
+  /**
+   * The stored message as a stream, read chunk by chunk. The digest is checked
+   * as the bytes go by; a mismatch errors the stream before its end, so a
+   * damaged body makes the SMTP transaction fail instead of sending it.
+   */
+  openBody(record: MessageRecord): Readable {
+    const db = this.db;
+    async function* chunks(): AsyncGenerator<Buffer> {
+      const hash = createHash('sha256');
+      let count = 0;
+      for await (const chunk of db.values(keys.bodyRange(record.id))) {
+        if (++count > record.bodyChunks) break;
+        hash.update(chunk);
+        if (count === record.bodyChunks && digestHex(hash) !== record.bodyDigest) {
+          throw new StorageError(`body of message ${record.id} is damaged (digest mismatch)`);
+        }
+        yield chunk;
+      }
+      if (count !== record.bodyChunks) throw new StorageError(`body of message ${record.id} has ${count} of ${record.bodyChunks} chunks`);
+    }
+    return Readable.from(chunks(), { objectMode: false });
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+function digestHex(hash: Hash): string {
+  return hash.digest().subarray(0, DIGEST_BYTES).toString('hex');
+}

@@ -1,0 +1,96 @@
+/**
+ * Per-message and per-recipient status and the message's event log: what the
+ * API shows users long after the spool entries are gone. The interface lets
+ * cluster mode keep it in Redis; the embedded store keeps it in the node's
+ * LevelDB and stages its writes into the same synced batch as the spool change
+ * they describe, so status and queue can never disagree after a crash.
+ */
+import type { Level } from 'level';
+import type { RecipientState } from '../message.js';
+import type { AttemptRecord } from '../events.js';
+import type { SpoolTransaction } from '../spool/transaction.js';
+import { decodeRecord, encodeRecord } from '../spool/records.js';
+
+export interface RecipientStatus {
+  address: string;
+  status: RecipientState;
+  attempts: number;
+  lastResponse: string | null;
+  updatedAt: number;
+}
+
+export interface MessageEvent {
+  type: 'accepted' | 'rejected' | 'suppressed' | 'attempt' | 'deferred' | 'delivered' | 'bounced' | 'quarantined' | 'test';
+  at: number;
+  recipient?: string;
+  attempt?: AttemptRecord;
+  reason?: string;
+  nextAttemptAt?: number;
+}
+
+export interface MessageSummary {
+  id: string;
+  accountId?: string;
+  from: string;
+  subject: string;
+  tags: string[];
+  createdAt: number;
+  size: number;
+}
+
+export interface MessageStatusView extends MessageSummary {
+  recipients: RecipientStatus[];
+  events: MessageEvent[];
+}
+
+export interface StatusStore {
+  /** Records a new message with the initial status of each recipient. */
+  stageMessage(tx: SpoolTransaction, summary: MessageSummary, recipients: RecipientStatus[]): void;
+  /** Replaces one recipient's status (index = position in the submitted recipient list). */
+  stageRecipient(tx: SpoolTransaction, messageId: string, index: number, status: RecipientStatus): void;
+  /** Appends to the message's event log. */
+  stageEvent(tx: SpoolTransaction, messageId: string, event: MessageEvent): void;
+  /** Everything known about one message, or undefined. */
+  get(messageId: string): Promise<MessageStatusView | undefined>;
+}
+
+const statusKeys = {
+  summary: (id: string) => `s!m!${id}`,
+  recipient: (id: string, index: number) => `s!r!${id}!${String(index).padStart(5, '0')}`,
+  recipients: (id: string) => ({ gt: `s!r!${id}!`, lt: `s!r!${id}!~` }),
+  event: (id: string, sequence: string) => `s!e!${id}!${sequence}`,
+  events: (id: string) => ({ gt: `s!e!${id}!`, lt: `s!e!${id}!~` }),
+};
+
+export class LevelStatusStore implements StatusStore {
+  /** Orders events written in the same millisecond. */
+  private eventCounter = 0;
+
+  constructor(private readonly db: Level<string, Buffer>) {}
+
+  stageMessage(tx: SpoolTransaction, summary: MessageSummary, recipients: RecipientStatus[]): void {
+    tx.put(statusKeys.summary(summary.id), encodeRecord(summary));
+    recipients.forEach((recipient, index) => this.stageRecipient(tx, summary.id, index, recipient));
+  }
+
+  stageRecipient(tx: SpoolTransaction, messageId: string, index: number, status: RecipientStatus): void {
+    tx.put(statusKeys.recipient(messageId, index), encodeRecord(status));
+  }
+
+  stageEvent(tx: SpoolTransaction, messageId: string, event: MessageEvent): void {
+    this.eventCounter = (this.eventCounter + 1) % 1_000_000;
+    const sequence = `${String(event.at).padStart(14, '0')}${String(this.eventCounter).padStart(6, '0')}`;
+    tx.put(statusKeys.event(messageId, sequence), encodeRecord(event));
+  }
+
+  async get(messageId: string): Promise<MessageStatusView | undefined> {
+    const summaryValue = await this.db.get(statusKeys.summary(messageId));
+    if (summaryValue === undefined) return undefined;
+    const summary = decodeRecord<MessageSummary>(summaryValue);
+    const recipients: RecipientStatus[] = [];
+    for await (const value of this.db.values(statusKeys.recipients(messageId))) recipients.push(decodeRecord<RecipientStatus>(value));
+    const events: MessageEvent[] = [];
+    for await (const value of this.db.values(statusKeys.events(messageId))) events.push(decodeRecord<MessageEvent>(value));
+    return { ...summary, recipients, events };
+  }
+}
