@@ -90,8 +90,10 @@ async function openSession(
     port: settings.port,
     servername: mx,
     name: settings.hostname,
-    requireTLS: settings.requireTls,
-    opportunisticTLS: !settings.requireTls,
+    // require_tls is checked below rather than through nodemailer's requireTLS, which would send
+    // STARTTLS to a server that never offered it and turn its 5xx into a bounce instead of a deferral.
+    // A failed handshake falls back to plaintext only when the message asked for neither TLS nor a valid certificate.
+    opportunisticTLS: !settings.requireTls && !settings.verifyCert,
     tls: { rejectUnauthorized: settings.verifyCert, servername: mx, minVersion: 'TLSv1.2' },
     greetingTimeout: settings.greetingTimeoutMs,
     connectionTimeout: settings.connectTimeoutMs + settings.greetingTimeoutMs,
@@ -110,6 +112,10 @@ async function openSession(
   });
   // errors after the handshake surface through send()/reset() callbacks; keep the emitter from throwing
   smtp.on('error', () => undefined);
+  if (settings.requireTls && !smtp.secure) {
+    smtp.close();
+    throw Object.assign(new Error(`TLS is required for this message but ${mx} [${ip}] does not offer STARTTLS`), { response: `454 4.7.10 TLS is required for this message but ${mx} does not offer STARTTLS`, responseCode: 454 });
+  }
   const socket = smtp._socket as TLSSocket | null;
   const tls = smtp.secure && socket && typeof socket.getCipher === 'function'
     ? { protocol: socket.getProtocol() ?? 'unknown', cipher: socket.getCipher().name }

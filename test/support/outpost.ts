@@ -1,0 +1,96 @@
+/**
+ * Starts a real Outpost in this process for a test: fresh data dir, HTTP on
+ * port 0, DNS through the test DNS server, delivery to the test MX port,
+ * private targets allowed (everything is on loopback), short retry delays.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { loadConfig, type OutpostConfig } from '../../config/index.js';
+import type { OutpostPlugin } from '../../core/plugins.js';
+import { Outpost } from '../../core/server.js';
+import type { MessageStatusView } from '../../core/status/status-store.js';
+
+export interface TestOutpostOptions {
+  dnsAddress: string;
+  deliveryPort: number;
+  /** Extra OUTPOST_* variables. */
+  env?: Record<string, string>;
+  plugins?: OutpostPlugin[];
+  /** Reuse a data dir (restart tests). */
+  dataDir?: string;
+  /** Adjust the loaded config (limits, timeouts). */
+  tune?: (config: OutpostConfig) => void;
+}
+
+export interface TestOutpost {
+  outpost: Outpost;
+  dataDir: string;
+  /** Stops the server and removes the data dir. */
+  close(): Promise<void>;
+}
+
+export function testEnv(options: { dnsAddress: string; deliveryPort: number; dataDir: string }): Record<string, string> {
+  return {
+    OUTPOST_DATA_DIR: options.dataDir,
+    OUTPOST_HTTP_HOST: '127.0.0.1',
+    OUTPOST_HTTP_PORT: '0',
+    OUTPOST_HOSTNAME: 'outpost.test',
+    OUTPOST_DNS_SERVERS: options.dnsAddress,
+    OUTPOST_DELIVERY_PORT: String(options.deliveryPort),
+    OUTPOST_ALLOW_PRIVATE_TARGETS: 'true',
+    OUTPOST_RETRY_SCHEDULE: '100ms',
+    OUTPOST_LOG_LEVEL: 'silent',
+  };
+}
+
+export async function makeDataDir(): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), 'outpost-test-'));
+}
+
+export async function startOutpost(options: TestOutpostOptions): Promise<TestOutpost> {
+  const dataDir = options.dataDir ?? (await makeDataDir());
+  const config = loadConfig({ ...testEnv({ ...options, dataDir }), ...options.env });
+  config.delivery.idleConnectionMs = 200;
+  options.tune?.(config);
+  const outpost = await Outpost.start({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), plugins: options.plugins ?? [] });
+  return {
+    outpost,
+    dataDir,
+    async close() {
+      await outpost.stop(1000);
+      if (!options.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A small RFC 5322 message. */
+export function rawMessage(fields: { from: string; to: string[]; subject?: string; body?: string; headers?: Record<string, string> }): Buffer {
+  const extra = Object.entries(fields.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  return Buffer.from(
+    `From: ${fields.from}\r\nTo: ${fields.to.join(', ')}\r\nSubject: ${fields.subject ?? 'test'}\r\n${extra}\r\n${fields.body ?? 'Hello.\r\n'}`,
+  );
+}
+
+/** Polls the message status until `done` says so; fails with the last status seen. */
+export async function waitForStatus(
+  outpost: Outpost,
+  messageId: string,
+  done: (view: MessageStatusView) => boolean,
+  timeoutMs = 10_000,
+): Promise<MessageStatusView> {
+  const deadline = Date.now() + timeoutMs;
+  let last: MessageStatusView | undefined;
+  while (Date.now() < deadline) {
+    last = await outpost.getMessage(messageId);
+    if (last && done(last)) return last;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`message ${messageId} did not reach the expected status in ${timeoutMs} ms; last: ${JSON.stringify(last, null, 1)}`);
+}
+
+/** Every recipient is in one of the final states. */
+export function allFinal(view: MessageStatusView): boolean {
+  return view.recipients.every((recipient) => ['delivered', 'bounced', 'rejected', 'suppressed', 'test'].includes(recipient.status));
+}
