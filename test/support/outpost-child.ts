@@ -1,0 +1,134 @@
+/**
+ * Outpost in a child process, for tests that have to kill the server for real
+ * (`kill -9` crash/restart tests such as test/core/spool/crash.test.ts): an
+ * in-process Outpost cannot be crashed without taking mocha down with it.
+ *
+ * Run as `node --import tsx test/support/outpost-child.ts` with an IPC channel
+ * (spawn stdio [..., 'ipc'] or fork). Configuration:
+ *   OUTPOST_*                           the server's config, read by loadConfig()
+ *                                       (pass testEnv(...) values, OUTPOST_LOG_LEVEL=silent)
+ *   CHILD_SUBMIT_COUNT                  once started, submit this many messages (default: none)
+ *   CHILD_SUBMIT_CONCURRENCY            submissions in progress at once (default 8)
+ *   CHILD_RECIPIENT_DOMAIN              message n goes to rcpt<n>@DOMAIN (default dest.test)
+ *   CHILD_MAX_CONNECTIONS_PER_DOMAIN    config.delivery.maxConnectionsPerDomain
+ *   CHILD_MAX_MESSAGES_PER_CONNECTION   config.delivery.maxMessagesPerConnection
+ *   CHILD_IDLE_CONNECTION_MS            config.delivery.idleConnectionMs (default 200, as startOutpost)
+ *
+ * Messages to the parent (ChildMessage): `ready` once Outpost.start resolved
+ * (queue recovered, delivery running); for every submission `submitting` before
+ * it enters the pipeline and `acked` only after its receipt resolved, i.e. once
+ * it is durably queued; `submit-failed`; `submitted-all`; `stats` in answer to
+ * a `{ type: 'stats' }` request; `fatal` when the server cannot start.
+ * Message n carries the header `X-Test-Seq: n` (1-based) so the parent can tell
+ * deliveries apart at the MX. SIGTERM (or the parent going away) stops the
+ * server gracefully and exits 0.
+ */
+import { loadConfig } from '../../config/index.js';
+import { Outpost } from '../../core/server.js';
+import { rawMessage } from './outpost.js';
+
+export type ChildMessage =
+  | { type: 'ready'; pid: number; dataDir: string; httpAddress: string | undefined }
+  | { type: 'submitting'; seq: number }
+  | { type: 'acked'; seq: number; id: string }
+  | { type: 'submit-failed'; seq: number; error: string }
+  | { type: 'submitted-all'; acked: number; failed: number }
+  | { type: 'stats'; queued: number; active: number }
+  | { type: 'fatal'; error: string };
+
+export type ParentMessage = { type: 'stats' };
+
+/** Not exported as a value: importing this file runs the server. Use `import type` only. */
+const SEQ_HEADER = 'X-Test-Seq';
+
+function send(message: ChildMessage): void {
+  if (!process.send) {
+    // run by hand without IPC: print instead
+    console.log(JSON.stringify(message));
+    return;
+  }
+  // the callback swallows "channel closed" when the parent is already gone
+  if (process.connected) process.send(message, undefined, {}, () => {});
+}
+
+function positiveIntFromEnv(name: string): number | undefined {
+  const text = process.env[name];
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name}: "${text}" is not a non-negative integer`);
+  return value;
+}
+
+async function submitAll(outpost: Outpost, count: number, concurrency: number, domain: string): Promise<void> {
+  let next = 1;
+  let acked = 0;
+  let failed = 0;
+  const worker = async (): Promise<void> => {
+    while (next <= count) {
+      const seq = next++;
+      const to = [`rcpt${seq}@${domain}`];
+      send({ type: 'submitting', seq });
+      try {
+        const receipt = await outpost.submit({
+          from: 'sender@outpost.test',
+          to,
+          raw: rawMessage({ from: 'sender@outpost.test', to, subject: `crash test ${seq}`, headers: { [SEQ_HEADER]: String(seq) } }),
+          source: 'internal',
+        });
+        acked++;
+        send({ type: 'acked', seq, id: receipt.id });
+      } catch (error) {
+        failed++;
+        send({ type: 'submit-failed', seq, error: (error as Error).message });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
+  send({ type: 'submitted-all', acked, failed });
+}
+
+async function main(): Promise<void> {
+  let outpost: Outpost;
+  try {
+    const config = loadConfig(process.env);
+    config.delivery.idleConnectionMs = positiveIntFromEnv('CHILD_IDLE_CONNECTION_MS') ?? 200;
+    const perDomain = positiveIntFromEnv('CHILD_MAX_CONNECTIONS_PER_DOMAIN');
+    if (perDomain !== undefined) config.delivery.maxConnectionsPerDomain = perDomain;
+    const perConnection = positiveIntFromEnv('CHILD_MAX_MESSAGES_PER_CONNECTION');
+    if (perConnection !== undefined) config.delivery.maxMessagesPerConnection = perConnection;
+    outpost = await Outpost.start({ config });
+  } catch (error) {
+    const text = (error as Error).stack ?? String(error);
+    process.stderr.write(`outpost-child: start failed: ${text}\n`);
+    send({ type: 'fatal', error: text });
+    process.exit(1);
+  }
+
+  let stopping = false;
+  const shutDown = (): void => {
+    if (stopping) return;
+    stopping = true;
+    outpost.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`outpost-child: stop failed: ${(error as Error).stack ?? String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutDown);
+  // an orphan would keep the data dir locked and deliver behind the test's back
+  process.on('disconnect', shutDown);
+  process.on('message', (message: ParentMessage) => {
+    if (message?.type === 'stats') send({ type: 'stats', queued: outpost.queuedRecipients, active: outpost.activeDeliveries });
+  });
+
+  send({ type: 'ready', pid: process.pid, dataDir: outpost.config.dataDir, httpAddress: outpost.httpAddress });
+
+  const count = positiveIntFromEnv('CHILD_SUBMIT_COUNT');
+  if (count) {
+    await submitAll(outpost, count, positiveIntFromEnv('CHILD_SUBMIT_CONCURRENCY') ?? 8, process.env.CHILD_RECIPIENT_DOMAIN || 'dest.test');
+  }
+}
+
+await main();
