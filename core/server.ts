@@ -62,8 +62,9 @@ export class Outpost {
     const httpServer = config.httpPort === 'off' ? undefined : http.createServer();
     if (httpServer && config.httpPort !== 'off') await listen(httpServer, config.httpHost, config.httpPort, 'OUTPOST_HTTP_PORT');
 
+    let spool: Spool | undefined;
     try {
-      const spool = await Spool.open(path.join(config.dataDir, 'spool'));
+      spool = await Spool.open(path.join(config.dataDir, 'spool'));
       const status = new LevelStatusStore(spool.db);
       const events = new EventBus(logger);
       const hooks = new HookRegistry(config.hookTimeoutMs);
@@ -100,6 +101,7 @@ export class Outpost {
       return outpost;
     } catch (error) {
       httpServer?.close();
+      await spool?.close();
       throw error;
     }
   }
