@@ -20,6 +20,8 @@ export interface ConnectSettings extends TlsRequirement {
   connectTimeoutMs: number;
   greetingTimeoutMs: number;
   replyTimeoutMs: number;
+  /** Aborted at shutdown: connections being opened are given up. */
+  signal?: AbortSignal;
 }
 
 /** An open session with one MX address, ready for MAIL FROM. */
@@ -55,6 +57,7 @@ export async function connectToMx(
   let failure: ConnectFailure = { port: settings.port, response: 'no MX address to try', permanent: false };
   for (const host of hosts) {
     for (const ip of host.addresses) {
+      if (settings.signal?.aborted) return { failure: { ...failure, response: 'delivery cancelled (shutting down)', permanent: false } };
       try {
         return { connection: await openSession(host.exchange, ip, settings, logger) };
       } catch (error) {
@@ -80,7 +83,13 @@ async function openSession(
   settings: ConnectSettings,
   logger: { warn: (details: object, message: string) => void },
 ): Promise<MxConnection> {
-  const greeted = await openSmtpSocket({ ip, port: settings.port, connectTimeoutMs: settings.connectTimeoutMs, greetingTimeoutMs: settings.greetingTimeoutMs });
+  const greeted = await openSmtpSocket({
+    ip,
+    port: settings.port,
+    connectTimeoutMs: settings.connectTimeoutMs,
+    greetingTimeoutMs: settings.greetingTimeoutMs,
+    ...(settings.signal ? { signal: settings.signal } : {}),
+  });
   if (greeted.discardedBytes > 0) {
     logger.warn({ mx, ip, discardedBytes: greeted.discardedBytes }, 'discarded data the MX sent with its greeting (possible reply injection)');
   }
@@ -100,10 +109,13 @@ async function openSession(
     socketTimeout: settings.replyTimeoutMs,
     logger: false,
   });
+  const cancel = (): void => smtp.close();
+  settings.signal?.addEventListener('abort', cancel, { once: true });
   await new Promise<void>((resolve, reject) => {
     smtp.once('error', reject);
     smtp.connect((error) => {
       smtp.off('error', reject);
+      settings.signal?.removeEventListener('abort', cancel);
       if (error) {
         smtp.close();
         reject(error);

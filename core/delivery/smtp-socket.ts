@@ -13,6 +13,8 @@ export interface SmtpSocketOptions {
   port: number;
   connectTimeoutMs: number;
   greetingTimeoutMs: number;
+  /** Aborting (shutdown) destroys the socket and rejects. */
+  signal?: AbortSignal;
 }
 
 export class SmtpSocketError extends Error {
@@ -46,8 +48,10 @@ export function openSmtpSocket(options: SmtpSocketOptions): Promise<GreetedSocke
     let received = '';
     let timer = setTimeout(() => fail(new SmtpSocketError(`connection to ${options.ip}:${options.port} timed out`)), options.connectTimeoutMs);
 
+    const onAbort = (): void => fail(new SmtpSocketError(`connection to ${options.ip}:${options.port} cancelled (shutting down)`));
     const fail = (error: Error): void => {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       socket.removeAllListeners();
       socket.on('error', () => undefined);
       socket.destroy();
@@ -61,6 +65,7 @@ export function openSmtpSocket(options: SmtpSocketOptions): Promise<GreetedSocke
         return;
       }
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
       socket.off('data', onData);
       socket.off('error', fail);
       socket.off('close', onClose);
@@ -77,5 +82,7 @@ export function openSmtpSocket(options: SmtpSocketOptions): Promise<GreetedSocke
     socket.on('data', onData);
     socket.on('error', fail);
     socket.on('close', onClose);
+    if (options.signal?.aborted) onAbort();
+    else options.signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -28,6 +28,8 @@ export interface DeliverStageDeps {
 export class DeliverStage {
   /** Sessions in use, cut at the end of a shutdown's grace period. */
   private readonly active = new Set<MxConnection>();
+  /** Aborted by closeAll(): connections still being opened are given up. */
+  private readonly shutdown = new AbortController();
 
   constructor(private readonly deps: DeliverStageDeps) {}
 
@@ -50,7 +52,7 @@ export class DeliverStage {
     if (!connection) {
       const route = await this.deps.resolver.routeFor(group.domain);
       if (route.kind !== 'hosts') return failAll(route.kind, `${route.status} ${route.reason}`, { status: route.status });
-      const opened = await connectToMx(route.hosts, { ...this.deps.settings, ...requirement }, this.deps.logger);
+      const opened = await connectToMx(route.hosts, { ...this.deps.settings, ...requirement, signal: this.shutdown.signal }, this.deps.logger);
       if ('failure' in opened) {
         const { failure } = opened;
         return failAll(failure.permanent ? 'permanent' : 'temporary', failure.response, {
@@ -61,6 +63,10 @@ export class DeliverStage {
         });
       }
       connection = opened.connection;
+    }
+    if (this.shutdown.signal.aborted) {
+      closeQuietly(connection);
+      return failAll('temporary', 'delivery cancelled (shutting down)');
     }
 
     this.active.add(connection);
@@ -83,6 +89,7 @@ export class DeliverStage {
 
   /** Cuts every session: idle ones politely, busy ones at once (shutdown past its grace period). */
   closeAll(): void {
+    this.shutdown.abort();
     this.deps.pool.closeAll();
     for (const connection of this.active) connection.smtp.close();
   }
