@@ -20,14 +20,13 @@ export function parseDuration(text: string, variable: string): number {
 export function parseRetrySchedule(text: string, variable: string): number[] {
   const delays: number[] = [];
   for (const step of text.split(',')) {
-    const [duration, times = '1'] = step.split('*');
-    const repeat = Number(times);
-    if (!Number.isInteger(repeat) || repeat < 1 || repeat > 1000) {
+    const [duration, times = '1', ...extra] = step.split('*');
+    const repeat = Number(times.trim());
+    if (extra.length > 0 || !/^\d+$/.test(times.trim()) || repeat < 1 || repeat > 1000) {
       throw new ConfigError(`${variable}: "${step.trim()}" has a bad repeat count; write e.g. 1h*3`);
     }
     const delay = parseDuration(duration ?? '', variable);
     for (let i = 0; i < repeat; i++) delays.push(delay);
   }
-  if (delays.length === 0) throw new ConfigError(`${variable} is empty; give at least one delay, e.g. 5m`);
   return delays;
 }

@@ -57,7 +57,7 @@ function setting(env: Env, variable: string, fallback: string): string {
 function parsePort(text: string, variable: string): PortSetting {
   if (text.toLowerCase() === 'off') return 'off';
   const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+  if (!/^\d{1,5}$/.test(text) || port > 65535) {
     throw new ConfigError(`${variable}: "${text}" is not a port; use 0-65535, or off to disable the listener`);
   }
   return port;
@@ -69,15 +69,15 @@ function parseBoolean(text: string, variable: string): boolean {
   throw new ConfigError(`${variable}: "${text}" is not a boolean; use true or false`);
 }
 
-/** `ip` or `ip:port` (IPv6 as `[::1]:53`), checked so a typo fails at start, not at first delivery. */
+/** `ip` or `ip:port` (IPv6 as `::1` or `[::1]:53`), checked so a typo fails at start, not at first delivery. */
 function parseDnsServers(text: string, variable: string): string[] {
   if (!text) return [];
   return text.split(',').map((entry) => {
     const server = entry.trim();
-    const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(server);
-    const host = bracketed ? bracketed[1]! : server.includes('.') ? server.split(':')[0]! : server;
-    const port = bracketed ? bracketed[2] : server.includes('.') ? server.split(':')[1] : undefined;
-    if (!net.isIP(host) || (port !== undefined && !(Number(port) > 0 && Number(port) < 65536))) {
+    const withPort = /^\[([^\]]+)\]:(\d{1,5})$/.exec(server) ?? /^([\d.]+):(\d{1,5})$/.exec(server);
+    const host = withPort ? withPort[1]! : server.replace(/^\[(.*)\]$/, '$1');
+    const port = withPort ? Number(withPort[2]) : 53;
+    if (!net.isIP(host) || port < 1 || port > 65535) {
       throw new ConfigError(`${variable}: "${server}" is not an ip or ip:port (write 127.0.0.1:5353 or [::1]:53)`);
     }
     return server;

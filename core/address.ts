@@ -6,21 +6,24 @@
  */
 
 const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uFFFF-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uFFFF-]+)*$/;
+/** Controls (C0, C1), format characters (BOM, bidi), separators other than the plain space (NBSP, U+2028), lone surrogates. */
+const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}]|(?! )\p{Z}/u;
 const DOMAIN_LABEL = /^(?!-)[A-Za-z0-9\u0080-\uFFFF-]{1,63}(?<!-)$/;
 
 /** Why `address` cannot be used in the envelope, or undefined when it can. */
 export function envelopeAddressProblem(address: string): string | undefined {
-  if (address.length > 254) return `"${address.slice(0, 40)}..." is longer than 254 characters`;
+  if (Buffer.byteLength(address) > 254) return `"${address.slice(0, 40)}..." is longer than 254 bytes`;
+  if (INVISIBLE_OR_CONTROL.test(address)) return `"${address}" contains control, format or space characters`;
   const at = address.lastIndexOf('@');
   if (at < 1) return `"${address}" has no local part or no @`;
   const local = address.slice(0, at);
   const domain = address.slice(at + 1);
-  if (local.length > 64) return `the local part of "${address}" is longer than 64 characters`;
+  if (Buffer.byteLength(local) > 64) return `the local part of "${address}" is longer than 64 bytes`;
   if (!LOCAL_PART.test(local)) {
     return `"${address}" has a local part Outpost does not send to (quoted strings, spaces, comments and routes are refused)`;
   }
   const labels = domain.split('.');
-  if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label))) {
+  if (labels.length < 2 || !labels.every((label) => DOMAIN_LABEL.test(label)) || /^\d+$/.test(labels.at(-1)!)) {
     return `"${address}" does not end in a valid domain name (like example.com)`;
   }
   return undefined;

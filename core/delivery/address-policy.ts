@@ -23,6 +23,8 @@ const V4_RANGES: [string, number, string][] = [
 const V6_RANGES: [string, number, string][] = [
   ['::', 128, 'unspecified'],
   ['::1', 128, 'loopback'],
+  ['::', 96, 'IPv4-compatible (deprecated)'],
+  ['64:ff9b::', 96, 'NAT64'],
   ['fc00::', 7, 'unique local (private)'],
   ['fe80::', 10, 'link-local'],
   ['ff00::', 8, 'multicast'],

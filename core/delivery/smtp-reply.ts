@@ -10,7 +10,7 @@ export interface ParsedReply {
 
 /** Parses `550 5.1.1 no such user` (possibly multi-line) into its parts. */
 export function parseSmtpReply(reply: string): ParsedReply | undefined {
-  const match = /^([2-5]\d\d)[ -]?(?:([245]\.\d{1,3}\.\d{1,3})\s+)?/.exec(reply);
+  const match = /^([2-5]\d\d)(?:[ -]|$)(?:([245]\.\d{1,3}\.\d{1,3})(?:\s|$))?/.exec(reply);
   if (!match) return undefined;
   const text = reply.replace(/\r?\n/g, ' ').trim();
   return match[2] ? { code: Number(match[1]), status: match[2], text } : { code: Number(match[1]), text };

@@ -70,6 +70,8 @@ export function openSmtpSocket(options: SmtpSocketOptions): Promise<GreetedSocke
       socket.off('error', fail);
       socket.off('close', onClose);
       socket.pause();
+      // until SMTPConnection attaches its own handler, an error must not be an unhandled 'error' event
+      socket.on('error', () => undefined);
       const greeting = received.slice(0, end);
       socket.unshift(Buffer.from(greeting, 'latin1'));
       resolve({ socket, greeting: greeting.trim(), discardedBytes: received.length - end });

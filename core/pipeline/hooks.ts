@@ -127,8 +127,12 @@ export class HookRegistry {
         plugin: hook.plugin,
         signal: controller.signal,
       });
-      const answer = await Promise.race([Promise.resolve(call), timeout]);
-      return answer ?? verdict.continue();
+      const answer: unknown = await Promise.race([Promise.resolve(call), timeout]);
+      if (answer === undefined) return verdict.continue();
+      if (!isVerdict(answer)) {
+        return failureVerdict(`plugin ${hook.plugin}: hook ${name} returned something that is not a verdict; return verdict.continue(), verdict.reject() or verdict.defer()`);
+      }
+      return answer;
     } catch (error) {
       if (error instanceof PluginFailedError) return failureVerdict(error.message);
       return failureVerdict(`plugin ${hook.plugin}: hook ${name} failed: ${(error as Error)?.message ?? String(error)}`);
@@ -136,6 +140,11 @@ export class HookRegistry {
       clearTimeout(timer);
     }
   }
+}
+
+function isVerdict(value: unknown): value is Verdict {
+  const action = (value as { action?: unknown } | null)?.action;
+  return action === 'continue' || action === 'reject' || action === 'defer';
 }
 
 /** A failing plugin means "try again later", never "accepted". */

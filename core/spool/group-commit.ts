@@ -42,12 +42,13 @@ export class GroupCommitter {
           group.flatMap((write) => write.operations),
           { sync: true },
         );
-        this.onBatchWritten?.(performance.now() - started, group.length);
-        for (const write of group) write.resolve();
       } catch (error) {
         const failure = new StorageError(`spool write failed: ${(error as Error).message}`, error);
         for (const write of group) write.reject(failure);
+        continue;
       }
+      for (const write of group) write.resolve();
+      this.onBatchWritten?.(performance.now() - started, group.length);
     }
     this.writing = false;
   }

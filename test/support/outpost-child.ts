@@ -9,6 +9,8 @@
  *                                       (pass testEnv(...) values, OUTPOST_LOG_LEVEL=silent)
  *   CHILD_SUBMIT_COUNT                  once started, submit this many messages (default: none)
  *   CHILD_SUBMIT_CONCURRENCY            submissions in progress at once (default 8)
+ *   CHILD_SUBMIT_INTERVAL_MS            pace: submission n starts no earlier than (n-1) x this
+ *                                       after the first (default 0: as fast as the spool takes them)
  *   CHILD_RECIPIENT_DOMAIN              message n goes to rcpt<n>@DOMAIN (default dest.test)
  *   CHILD_MAX_CONNECTIONS_PER_DOMAIN    config.delivery.maxConnectionsPerDomain
  *   CHILD_MAX_MESSAGES_PER_CONNECTION   config.delivery.maxMessagesPerConnection
@@ -59,13 +61,16 @@ function positiveIntFromEnv(name: string): number | undefined {
   return value;
 }
 
-async function submitAll(outpost: Outpost, count: number, concurrency: number, domain: string): Promise<void> {
+async function submitAll(outpost: Outpost, count: number, concurrency: number, intervalMs: number, domain: string): Promise<void> {
+  const startedAt = Date.now();
   let next = 1;
   let acked = 0;
   let failed = 0;
   const worker = async (): Promise<void> => {
     while (next <= count) {
       const seq = next++;
+      const wait = startedAt + (seq - 1) * intervalMs - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const to = [`rcpt${seq}@${domain}`];
       send({ type: 'submitting', seq });
       try {
@@ -127,7 +132,13 @@ async function main(): Promise<void> {
 
   const count = positiveIntFromEnv('CHILD_SUBMIT_COUNT');
   if (count) {
-    await submitAll(outpost, count, positiveIntFromEnv('CHILD_SUBMIT_CONCURRENCY') ?? 8, process.env.CHILD_RECIPIENT_DOMAIN || 'dest.test');
+    await submitAll(
+      outpost,
+      count,
+      positiveIntFromEnv('CHILD_SUBMIT_CONCURRENCY') ?? 8,
+      positiveIntFromEnv('CHILD_SUBMIT_INTERVAL_MS') ?? 0,
+      process.env.CHILD_RECIPIENT_DOMAIN || 'dest.test',
+    );
   }
 }
 
