@@ -10,6 +10,7 @@ import { ConnectionPool, closeQuietly } from '../delivery/connection-pool.js';
 import { sameOutcomeForAll, type DeliveryGroup, type RecipientOutcome } from '../delivery/delivery-group.js';
 import type { MxResolver } from '../delivery/mx-resolver.js';
 import { sendTransaction } from '../delivery/transaction.js';
+import { StorageError } from '../errors.js';
 import type { AttemptRecord } from '../events.js';
 import type { Spool } from '../spool/spool.js';
 import type { HookRegistry } from './hooks.js';
@@ -25,6 +26,11 @@ export interface DeliverStageDeps {
   logger: Logger;
 }
 
+/** One attempt's result: an outcome per recipient, or a body that cannot be read back intact. */
+export type AttemptResult =
+  | { kind: 'outcomes'; outcomes: Map<number, RecipientOutcome> }
+  | { kind: 'damaged-body'; reason: string };
+
 export class DeliverStage {
   /** Sessions in use, cut at the end of a shutdown's grace period. */
   private readonly active = new Set<MxConnection>();
@@ -33,7 +39,13 @@ export class DeliverStage {
 
   constructor(private readonly deps: DeliverStageDeps) {}
 
-  async deliver(group: DeliveryGroup): Promise<Map<number, RecipientOutcome>> {
+  async deliver(group: DeliveryGroup): Promise<AttemptResult> {
+    let damaged: StorageError | undefined;
+    const outcomes = await this.attempt(group, (error) => (damaged = error));
+    return damaged ? { kind: 'damaged-body', reason: damaged.message } : { kind: 'outcomes', outcomes };
+  }
+
+  private async attempt(group: DeliveryGroup, onDamagedBody: (error: StorageError) => void): Promise<Map<number, RecipientOutcome>> {
     const started = this.deps.now();
     const failAll = (kind: 'temporary' | 'permanent', response: string, extra: Partial<AttemptRecord> = {}): Map<number, RecipientOutcome> =>
       sameOutcomeForAll(group, { kind, attempt: { at: started, response, durationMs: this.deps.now() - started, ...extra } });
@@ -71,7 +83,10 @@ export class DeliverStage {
 
     this.active.add(connection);
     try {
-      const result = await sendTransaction(connection, group, this.deps.spool.openBody(group.message), this.deps.now);
+      const body = this.deps.spool.openBody(group.message);
+      // the digest check fails the stream before its last chunk, so the destination never gets a complete message
+      body.once('error', (error) => error instanceof StorageError && onDamagedBody(error));
+      const result = await sendTransaction(connection, group, body, this.deps.now);
       this.deps.pool.release(group.domain, connection, result.connectionUsable);
       return result.outcomes;
     } catch (error) {

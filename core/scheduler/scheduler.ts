@@ -164,9 +164,10 @@ export class Scheduler {
       return;
     }
     const group: DeliveryGroup = { message, domain, recipients };
-    const outcomes = await this.deps.deliver.deliver(group);
+    const result = await this.deps.deliver.deliver(group);
     if (this.abandoned) return;
-    await this.record(group, outcomes);
+    if (result.kind === 'damaged-body') await this.quarantine(messageId, result.reason);
+    else await this.record(group, result.outcomes);
   }
 
   private async record(group: DeliveryGroup, outcomes: Map<number, RecipientOutcome>): Promise<void> {
