@@ -1,6 +1,7 @@
 // Tests core/pipeline/line-endings.ts replaceStrayCrLf: stray CR/LF repair and the CRLF-only invariant.
 import assert from 'node:assert/strict';
 import { replaceStrayCrLf } from '../../../core/pipeline/line-endings.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 const fix = (text: string): string => replaceStrayCrLf(Buffer.from(text, 'latin1')).toString('latin1');
 
@@ -11,18 +12,6 @@ function onlyCrLfPairs(bytes: Buffer): boolean {
     if (bytes[i] === 0x0a && bytes[i - 1] !== 0x0d) return false;
   }
   return true;
-}
-
-/** Small deterministic PRNG (mulberry32) so a failure is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('replaceStrayCrLf', () => {
@@ -74,7 +63,7 @@ describe('replaceStrayCrLf', () => {
   });
 
   it('never leaves a CR without LF or an LF without CR (random buffers)', () => {
-    const random = prng(0x5eed);
+    const random = seededRandom(0x5eed);
     const alphabet = [0x0d, 0x0a, 0x2e, 0x41];
     for (let run = 0; run < 500; run++) {
       const length = Math.floor(random() * 40);

@@ -19,6 +19,7 @@ import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js'
 import { startMxServer, type ReceivedEnvelope, type ReceivedMessage, type TestMxServer } from '../../support/mx-server.js';
 import type { ChildMessage } from '../../support/outpost-child.js';
 import { makeDataDir, testEnv } from '../../support/outpost.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 const CHILD_SCRIPT = fileURLToPath(new URL('../../support/outpost-child.ts', import.meta.url));
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -36,18 +37,6 @@ const CHILD_START_TIMEOUT_MS = 20_000;
 const CHILD_EXIT_TIMEOUT_MS = 10_000;
 
 const SEED_BASE = process.env.CRASH_TEST_SEED ? Number(process.env.CRASH_TEST_SEED) : randomInt(2 ** 31);
-
-/** mulberry32: a small seeded generator, so a kill point can be replayed. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The X-Test-Seq header of a received message, or undefined. */
 function seqOf(message: ReceivedMessage): number | undefined {
