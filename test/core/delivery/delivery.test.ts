@@ -49,6 +49,15 @@ describe('delivery to destination MX hosts', () => {
     assert.equal(mx.messages.length, 1);
   });
 
+  it('bounces a recipient still deferred when OUTPOST_MAX_QUEUE_TIME runs out', async () => {
+    await setUp({ rcptReply: () => '451 4.3.0 try later' }, { OUTPOST_RETRY_SCHEDULE: '50ms', OUTPOST_MAX_QUEUE_TIME: '400ms' });
+    const receipt = await send(['user@dest.test']);
+    const view = await waitForStatus(server.outpost, receipt.id, allFinal);
+    assert.equal(view.recipients[0]!.status, 'bounced');
+    assert.ok(view.recipients[0]!.attempts >= 2, `${view.recipients[0]!.attempts} attempts`);
+    assert.match(view.recipients[0]!.lastResponse!, /gave up after \d+ attempts .*OUTPOST_MAX_QUEUE_TIME.*451 4\.3\.0 try later/);
+  });
+
   it('bounces a recipient answered "550 5.1.1" after one attempt, with that text', async () => {
     await setUp({ rcptReply: (address) => (address.startsWith('nobody') ? '550 5.1.1 no such user' : undefined) });
     const receipt = await send(['nobody@dest.test', 'user@dest.test']);

@@ -85,7 +85,13 @@ describe('spool recovery at start', () => {
     const reopened = new Level<string, Buffer>(path.join(dataDir, 'spool'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
     const kept = await reopened.keys({ gt: 'x!', lt: 'x!~' }).all();
     await reopened.close();
+
     assert.ok(kept.includes(`x!${lastKey}`), `quarantine holds the record: ${kept.join(', ')}`);
+    const again = new Level<string, Buffer>(path.join(dataDir, 'spool'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+    const spoolLeft: string[][] = [];
+    for (const prefix of ['m!', 'b!', 'r!']) spoolLeft.push(await again.keys({ gt: prefix, lt: `${prefix}~` }).all());
+    await again.close();
+    assert.deepEqual(spoolLeft, [[], [], []], 'delivered messages leave no records or bodies behind');
     assert.ok(kept.some((key) => key.startsWith(`x!b!${ids[4]}`)), 'quarantine holds the body');
   });
 
