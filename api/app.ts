@@ -1,25 +1,26 @@
 /**
- * The HTTP front end (Koa). For now it serves GET /health; the REST
- * submission API mounts here. It reaches the core only through the Outpost
- * facade handed to it, never the spool or the scheduler directly.
+ * The HTTP front end (Koa): error shape, routes per resource, nothing else.
+ * It reaches the core only through ApiServices.
  */
-import Koa from 'koa';
 import Router from '@koa/router';
+import Koa from 'koa';
+import { errorMiddleware } from './errors.js';
+import { registerAccountRoutes } from './routes/accounts.js';
+import { registerMessageRoutes } from './routes/messages.js';
+import { registerOpsRoutes } from './routes/ops.js';
+import { registerSendRoutes } from './routes/send.js';
+import type { ApiServices, ApiState } from './services.js';
 
-export interface HealthSource {
-  /** Names of enabled listeners that are not up yet (empty when healthy). */
-  failingParts(): string[];
-}
-
-export function createHttpApp(health: HealthSource): Koa {
-  const app = new Koa();
-  const router = new Router();
-  router.get('/health', (ctx) => {
-    const failing = health.failingParts();
-    ctx.status = failing.length === 0 ? 200 : 503;
-    ctx.body = failing.length === 0 ? { status: 'ok' } : { status: 'unavailable', failing };
-  });
+export function createHttpApp(services: ApiServices): Koa<ApiState> {
+  const app = new Koa<ApiState>();
+  app.proxy = false;
+  const router = new Router<ApiState>();
+  registerOpsRoutes(router, services);
+  registerAccountRoutes(router, services);
+  registerSendRoutes(router, services);
+  registerMessageRoutes(router, services);
+  app.use(errorMiddleware(services.logger));
   app.use(router.routes());
-  app.use(router.allowedMethods());
+  app.use(router.allowedMethods({ throw: true }));
   return app;
 }

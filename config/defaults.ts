@@ -23,6 +23,8 @@ export const DEFAULTS = {
   maxQueueTime: '5d',
   /** OUTPOST_ALLOW_PRIVATE_TARGETS: allow MX hosts on loopback/private/link-local addresses. */
   allowPrivateTargets: 'false',
+  /** OUTPOST_ADMIN_KEY: key for the admin endpoints; empty = generated into the data dir at first start, printed once. */
+  adminKey: '',
   /** OUTPOST_REDIS_URL: shared state in Redis (cluster mode); empty = embedded LevelDB only. */
   redisUrl: '',
   /** OUTPOST_LOG_LEVEL: pino level (trace, debug, info, warn, error, fatal, silent). */

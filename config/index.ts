@@ -39,6 +39,7 @@ export interface OutpostConfig {
   publicUrl: string;
   dnsServers: string[];
   redisUrl: string | undefined;
+  adminKey: string | undefined;
   logLevel: string;
   plugins: string[];
   delivery: DeliveryConfig;
@@ -101,6 +102,7 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
     publicUrl: setting(env, 'OUTPOST_PUBLIC_URL', DEFAULTS.publicUrl || `http://${hostname}:${httpPort}`),
     dnsServers: parseDnsServers(setting(env, 'OUTPOST_DNS_SERVERS', DEFAULTS.dnsServers), 'OUTPOST_DNS_SERVERS'),
     redisUrl: setting(env, 'OUTPOST_REDIS_URL', DEFAULTS.redisUrl) || undefined,
+    adminKey: setting(env, 'OUTPOST_ADMIN_KEY', DEFAULTS.adminKey) || undefined,
     logLevel: setting(env, 'OUTPOST_LOG_LEVEL', DEFAULTS.logLevel),
     plugins: plugins ? plugins.split(',').map((name) => name.trim()).filter(Boolean) : [],
     delivery: {

@@ -24,6 +24,13 @@ export const ERROR_REPLIES = {
   shutting_down: { http: 503, smtpCode: 421, smtpStatus: '4.3.2' },
   plugin_failed: { http: 503, smtpCode: 451, smtpStatus: '4.3.0' },
   plugin_invalid: { http: 500, smtpCode: 451, smtpStatus: '4.3.5' },
+  invalid_request: { http: 400, smtpCode: 501, smtpStatus: '5.5.4' },
+  unauthorized: { http: 401, smtpCode: 535, smtpStatus: '5.7.8' },
+  forbidden: { http: 403, smtpCode: 550, smtpStatus: '5.7.1' },
+  not_found: { http: 404, smtpCode: 550, smtpStatus: '5.1.1' },
+  unsupported_media_type: { http: 415, smtpCode: 554, smtpStatus: '5.6.1' },
+  rate_limited: { http: 429, smtpCode: 451, smtpStatus: '4.7.1' },
+  queue_full: { http: 503, smtpCode: 452, smtpStatus: '4.3.1' },
 } as const satisfies Record<string, ReplyMapping>;
 
 export type ErrorCode = keyof typeof ERROR_REPLIES;
@@ -121,5 +128,53 @@ export class PluginFailedError extends OutpostError {
 export class PluginInvalidError extends OutpostError {
   constructor(message: string) {
     super('plugin_invalid', message);
+  }
+}
+
+/** A request is malformed; `details` names the fields (REST: 400). */
+export class InvalidRequestError extends OutpostError {
+  constructor(message: string, readonly details?: unknown) {
+    super('invalid_request', message);
+  }
+}
+
+/** No or an unknown credential (REST: 401, SMTP: 535). */
+export class UnauthorizedError extends OutpostError {
+  constructor(message: string) {
+    super('unauthorized', message);
+  }
+}
+
+/** A valid credential that may not do this (disabled account, not an admin key). */
+export class ForbiddenError extends OutpostError {
+  constructor(message: string) {
+    super('forbidden', message);
+  }
+}
+
+/** Nothing with this id for this account (another account's id answers the same). */
+export class NotFoundError extends OutpostError {
+  constructor(message: string) {
+    super('not_found', message);
+  }
+}
+
+export class UnsupportedMediaTypeError extends OutpostError {
+  constructor(message: string) {
+    super('unsupported_media_type', message);
+  }
+}
+
+/** Too many requests; `retryAfterSeconds` goes into Retry-After. */
+export class RateLimitedError extends OutpostError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('rate_limited', message);
+  }
+}
+
+/** The queue is over its size guard: submissions wait until it drains. */
+export class QueueFullError extends OutpostError {
+  constructor(message: string) {
+    super('queue_full', message);
   }
 }

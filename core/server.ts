@@ -12,6 +12,10 @@ import type { Logger } from 'pino';
 import { createHttpApp } from '../api/app.js';
 import type { OutpostConfig } from '../config/index.js';
 import { BUILTIN_PLUGINS } from '../plugins/index.js';
+import { AccountService } from './accounts/accounts.js';
+import { loadAdminKey } from './accounts/admin-key.js';
+import { LevelSharedStore } from './state/level-shared-store.js';
+import type { SharedStore } from './state/shared-store.js';
 import { ConnectionPool } from './delivery/connection-pool.js';
 import { MxResolver } from './delivery/mx-resolver.js';
 import { EventBus } from './events.js';
@@ -50,6 +54,8 @@ export class Outpost {
     private readonly pipeline: Pipeline,
     private readonly scheduler: Scheduler,
     events: EventBus,
+    readonly accounts: AccountService,
+    private readonly store: SharedStore,
   ) {
     this.events = events;
   }
@@ -85,6 +91,12 @@ export class Outpost {
       const scheduler = new Scheduler({ spool, status, events, deliver, policy, limits: config.delivery, now, logger });
       const pipeline = new Pipeline({ hooks, spool, status, events, bodyChunkBytes: config.spool.bodyChunkBytes, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
 
+      const store = new LevelSharedStore(spool.db, spool.committer);
+      const accounts = new AccountService(store, now);
+      const adminKey = await loadAdminKey(config.adminKey, config.dataDir, (key, file) => {
+        process.stderr.write(`outpost: generated the admin key (kept in ${file}, shown only now): ${key}\n`);
+      });
+
       const recovered = await recoverQueue(spool, logger);
       for (const { messageId, reason } of recovered.quarantined) events.emit('spool:quarantined', { messageId, reason, at: now() });
       spool.onQueued((recipients) => scheduler.add(recipients));
@@ -92,9 +104,21 @@ export class Outpost {
       scheduler.start();
       logger.info({ recovered: recovered.recipients.length, quarantined: recovered.quarantined.length }, 'queue recovered');
 
-      const outpost = new Outpost(config, logger, spool, status, pipeline, scheduler, events);
+      const outpost = new Outpost(config, logger, spool, status, pipeline, scheduler, events, accounts, store);
       if (httpServer) {
-        httpServer.on('request', createHttpApp({ failingParts: () => [] }).callback());
+        const app = createHttpApp({
+          config,
+          logger,
+          accounts,
+          adminKey,
+          store,
+          submit: (submission) => outpost.submit(submission),
+          getMessage: (messageId) => outpost.getMessage(messageId),
+          listMessages: (accountId, query) => status.list(accountId, query),
+          queuedRecipients: () => outpost.queuedRecipients,
+          failingParts: () => outpost.failingParts(),
+        });
+        httpServer.on('request', app.callback());
         outpost.httpServer = httpServer;
       }
       logger.info({ http: httpServer ? outpost.httpAddress : 'off', dataDir: config.dataDir }, 'outpost started');
@@ -114,6 +138,11 @@ export class Outpost {
   /** Status, recipients and event log of one message. */
   getMessage(messageId: string): Promise<MessageStatusView | undefined> {
     return this.status.get(messageId);
+  }
+
+  /** Enabled listeners that are not listening (for /health). */
+  failingParts(): string[] {
+    return this.httpServer && !this.httpServer.listening ? ['http'] : [];
   }
 
   /** Recipients waiting in the queue (not counting attempts in progress). */
@@ -146,6 +175,7 @@ export class Outpost {
     await this.scheduler.stop(graceMs);
     this.httpServer?.closeAllConnections();
     await httpClosed;
+    await this.store.close();
     await this.spool.close();
     this.logger.info('stopped');
   }

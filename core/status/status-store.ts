@@ -43,6 +43,25 @@ export interface MessageStatusView extends MessageSummary {
   events: MessageEvent[];
 }
 
+/** Filters of GET /v1/mail/messages; all optional, newest first. */
+export interface MessageQuery {
+  status?: RecipientState;
+  recipient?: string;
+  tag?: string;
+  /** Inclusive lower bound on created_at (ms). */
+  since?: number;
+  /** Exclusive upper bound on created_at (ms). */
+  until?: number;
+  limit: number;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+}
+
+export interface MessagePage {
+  items: MessageStatusView[];
+  nextCursor: string | null;
+}
+
 export interface StatusStore {
   /** Records a new message with the initial status of each recipient. */
   stageMessage(tx: SpoolTransaction, summary: MessageSummary, recipients: RecipientStatus[]): void;
@@ -52,6 +71,8 @@ export interface StatusStore {
   stageEvent(tx: SpoolTransaction, messageId: string, event: MessageEvent): void;
   /** Everything known about one message, or undefined. */
   get(messageId: string): Promise<MessageStatusView | undefined>;
+  /** One account's messages matching `query`, newest first. */
+  list(accountId: string, query: MessageQuery): Promise<MessagePage>;
 }
 
 const statusKeys = {
@@ -81,6 +102,10 @@ export class LevelStatusStore implements StatusStore {
     this.eventCounter = (this.eventCounter + 1) % 1_000_000;
     const sequence = `${String(event.at).padStart(14, '0')}${String(this.eventCounter).padStart(6, '0')}`;
     tx.put(statusKeys.event(messageId, sequence), encodeRecord(event));
+  }
+
+  async list(_accountId: string, _query: MessageQuery): Promise<MessagePage> {
+    throw new Error('not implemented yet');
   }
 
   async get(messageId: string): Promise<MessageStatusView | undefined> {

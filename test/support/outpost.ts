@@ -31,6 +31,9 @@ export interface TestOutpost {
   close(): Promise<void>;
 }
 
+/** Admin key of every test server. */
+export const TEST_ADMIN_KEY = 'test-admin-key-0123456789';
+
 export function testEnv(options: { dnsAddress: string; deliveryPort: number; dataDir: string }): Record<string, string> {
   return {
     OUTPOST_DATA_DIR: options.dataDir,
@@ -42,6 +45,7 @@ export function testEnv(options: { dnsAddress: string; deliveryPort: number; dat
     OUTPOST_ALLOW_PRIVATE_TARGETS: 'true',
     OUTPOST_RETRY_SCHEDULE: '100ms',
     OUTPOST_LOG_LEVEL: 'silent',
+    OUTPOST_ADMIN_KEY: TEST_ADMIN_KEY,
   };
 }
 

@@ -1,0 +1,7 @@
+/**
+ * POST /v1/mail/send (being built).
+ */
+import type Router from '@koa/router';
+import type { ApiServices, ApiState } from '../services.js';
+
+export function registerSendRoutes(_router: Router<ApiState>, _services: ApiServices): void {}

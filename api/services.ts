@@ -1,0 +1,34 @@
+/**
+ * What the HTTP front end may use of the core: a narrow facade, so routes never
+ * reach into the spool or the scheduler.
+ */
+import type { Logger } from 'pino';
+import type { OutpostConfig } from '../config/index.js';
+import type { AccountService } from '../core/accounts/accounts.js';
+import type { Submission } from '../core/message.js';
+import type { Receipt } from '../core/pipeline/queue.js';
+import type { SharedStore } from '../core/state/shared-store.js';
+import type { MessagePage, MessageQuery, MessageStatusView } from '../core/status/status-store.js';
+
+export interface ApiServices {
+  config: OutpostConfig;
+  logger: Logger;
+  accounts: AccountService;
+  adminKey: string;
+  store: SharedStore;
+  /** Runs the pipeline; resolves once durably queued. */
+  submit(submission: Submission): Promise<Receipt>;
+  /** A message's status and log, or undefined (no owner check: routes do it). */
+  getMessage(messageId: string): Promise<MessageStatusView | undefined>;
+  /** One account's messages, newest first. */
+  listMessages(accountId: string, query: MessageQuery): Promise<MessagePage>;
+  /** Recipients waiting in this node's queue. */
+  queuedRecipients(): number;
+  /** Enabled listeners that are not up (empty when healthy). */
+  failingParts(): string[];
+}
+
+/** What authentication leaves on ctx.state. */
+export interface ApiState {
+  accountId?: string;
+}

@@ -1,0 +1,114 @@
+/**
+ * Accounts and their API keys. A key is `op_<accountId>_<secret>`: the id finds
+ * the account, the secret is checked against a stored SHA-256 hash. Keys carry
+ * 256 bits of randomness, so a fast hash is enough (a slow password hash guards
+ * low-entropy secrets); the comparison is constant-time, and an unknown account
+ * costs the same hash as a known one.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ForbiddenError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../errors.js';
+import type { SharedCollection, SharedStore } from '../state/shared-store.js';
+
+export interface Account {
+  id: string;
+  name: string;
+  status: 'active' | 'disabled';
+  createdAt: number;
+  /** Hex SHA-256 of the key's secret part. */
+  keyHash: string;
+  keyRotatedAt: number;
+}
+
+/** What the admin API shows: never the hash. */
+export interface AccountView {
+  id: string;
+  name: string;
+  status: Account['status'];
+  created_at: string;
+  key_rotated_at: string;
+}
+
+export function accountView(account: Account): AccountView {
+  return {
+    id: account.id,
+    name: account.name,
+    status: account.status,
+    created_at: new Date(account.createdAt).toISOString(),
+    key_rotated_at: new Date(account.keyRotatedAt).toISOString(),
+  };
+}
+
+const KEY_PATTERN = /^op_(a[0-9a-f]{20})_([A-Za-z0-9_-]{43})$/;
+const UNKNOWN_ACCOUNT_HASH = hashSecret('x'.repeat(43));
+
+function hashSecret(secret: string): string {
+  return createHash('sha256').update(secret).digest('hex');
+}
+
+function newKeyFor(accountId: string): { apiKey: string; keyHash: string } {
+  const secret = randomBytes(32).toString('base64url');
+  return { apiKey: `op_${accountId}_${secret}`, keyHash: hashSecret(secret) };
+}
+
+export class AccountService {
+  private readonly accounts: SharedCollection<Account>;
+
+  constructor(store: SharedStore, private readonly now: () => number = Date.now) {
+    this.accounts = store.collection<Account>('accounts');
+  }
+
+  async create(name: string): Promise<{ account: Account; apiKey: string }> {
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > 100 || /\p{Cc}/u.test(trimmed)) {
+      throw new InvalidRequestError('name: give 1-100 printable characters, e.g. {"name": "acme"}');
+    }
+    const id = `a${randomBytes(10).toString('hex')}`;
+    const { apiKey, keyHash } = newKeyFor(id);
+    const now = this.now();
+    const account: Account = { id, name: trimmed, status: 'active', createdAt: now, keyHash, keyRotatedAt: now };
+    await this.accounts.put(id, account);
+    return { account, apiKey };
+  }
+
+  async list(): Promise<Account[]> {
+    return (await this.accounts.list()).sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async get(id: string): Promise<Account> {
+    const account = /^a[0-9a-f]{20}$/.test(id) ? await this.accounts.get(id) : undefined;
+    if (!account) throw new NotFoundError(`no account ${id}`);
+    return account;
+  }
+
+  async setStatus(id: string, status: Account['status']): Promise<Account> {
+    const account = { ...(await this.get(id)), status };
+    await this.accounts.put(id, account);
+    return account;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.get(id);
+    await this.accounts.delete(id);
+  }
+
+  /** Replaces the key; the old one stops working at once. */
+  async rotateKey(id: string): Promise<{ account: Account; apiKey: string }> {
+    const { apiKey, keyHash } = newKeyFor(id);
+    const account = { ...(await this.get(id)), keyHash, keyRotatedAt: this.now() };
+    await this.accounts.put(id, account);
+    return { account, apiKey };
+  }
+
+  /** The active account owning `apiKey`; UnauthorizedError or ForbiddenError otherwise. */
+  async authenticate(apiKey: string): Promise<Account> {
+    const match = KEY_PATTERN.exec(apiKey);
+    const account = match ? await this.accounts.get(match[1]!) : undefined;
+    const expected = Buffer.from(account?.keyHash ?? UNKNOWN_ACCOUNT_HASH, 'hex');
+    const given = Buffer.from(hashSecret(match?.[2] ?? apiKey), 'hex');
+    if (!timingSafeEqual(expected, given) || !account) {
+      throw new UnauthorizedError('invalid API key; send Authorization: Bearer <api_key> with a key from POST /v1/accounts');
+    }
+    if (account.status !== 'active') throw new ForbiddenError(`account ${account.id} is disabled; an admin can enable it again`);
+    return account;
+  }
+}

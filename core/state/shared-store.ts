@@ -1,0 +1,32 @@
+/**
+ * Shared state: what every node of a cluster must see the same (accounts,
+ * domains, suppressions, idempotency keys, rate-limit windows). Organised as
+ * named collections of JSON values, so it maps onto a LevelDB key range on one
+ * node and onto Redis hashes in cluster mode. It never holds the spool.
+ */
+
+export interface SharedCollection<T> {
+  get(id: string): Promise<T | undefined>;
+  /** Writes durably (LevelDB: synced; Redis: acknowledged). */
+  put(id: string, value: T): Promise<void>;
+  delete(id: string): Promise<void>;
+  /** Every entry; collections are small (accounts, a tenant's domains, ...). */
+  list(): Promise<T[]>;
+}
+
+export interface SharedStore {
+  collection<T>(name: string): SharedCollection<T>;
+  /**
+   * Stores `value` under `key` for `ttlMs` unless the key exists; true when
+   * stored. The building block for idempotency keys and locks.
+   */
+  putIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean>;
+  /** The value stored by putIfAbsent/putWithTtl, if not expired. */
+  getTemporary(key: string): Promise<string | undefined>;
+  /** Overwrites a temporary value, keeping it for `ttlMs`. */
+  putWithTtl(key: string, value: string, ttlMs: number): Promise<void>;
+  deleteTemporary(key: string): Promise<void>;
+  /** Adds 1 to a counter that lives `windowMs`; returns the new count (rate limits). */
+  increment(key: string, windowMs: number): Promise<number>;
+  close(): Promise<void>;
+}
