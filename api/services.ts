@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { OutpostConfig } from '../config/index.js';
 import type { AccountService } from '../core/accounts/accounts.js';
 import type { Submission } from '../core/message.js';
+import type { QueueSizes } from '../core/metrics.js';
 import type { Receipt } from '../core/pipeline/queue.js';
 import type { SharedStore } from '../core/state/shared-store.js';
 import type { MessagePage, MessageQuery, MessageStatusView } from '../core/status/status-store.js';
@@ -24,8 +25,14 @@ export interface ApiServices {
   listMessages(accountId: string, query: MessageQuery): Promise<MessagePage>;
   /** Recipients waiting in this node's queue. */
   queuedRecipients(): number;
-  /** Enabled listeners that are not up (empty when healthy). */
+  /** Parts that are down: enabled listeners not listening, a spool that cannot write (empty when healthy). */
   failingParts(): string[];
+  /** Recipients waiting in this node's queue by state, and deliveries in progress (for /health). */
+  queueSizes(): QueueSizes;
+  /** This instance's metrics in Prometheus text format (GET /metrics). */
+  metricsText(): Promise<string>;
+  /** Content-Type of metricsText(). */
+  metricsContentType: string;
 }
 
 /** What authentication leaves on ctx.state. */

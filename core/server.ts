@@ -19,9 +19,11 @@ import type { SharedStore } from './state/shared-store.js';
 import { ConnectionPool } from './delivery/connection-pool.js';
 import { MxResolver } from './delivery/mx-resolver.js';
 import { EventBus } from './events.js';
+import { failingParts } from './health.js';
 import { listen } from './listen.js';
 import { createLogger } from './log.js';
 import type { Submission } from './message.js';
+import { OutpostMetrics, submissionResultOf, type QueueSizes } from './metrics.js';
 import { DeliverStage } from './pipeline/deliver.js';
 import { HookRegistry } from './pipeline/hooks.js';
 import { Pipeline } from './pipeline/pipeline.js';
@@ -56,6 +58,7 @@ export class Outpost {
     events: EventBus,
     readonly accounts: AccountService,
     private readonly store: SharedStore,
+    private readonly metrics: OutpostMetrics,
   ) {
     this.events = events;
   }
@@ -74,6 +77,11 @@ export class Outpost {
       const status = new LevelStatusStore(spool.db);
       const events = new EventBus(logger);
       const hooks = new HookRegistry(config.hookTimeoutMs);
+      const metrics = new OutpostMetrics();
+      metrics.watchEvents(events);
+      hooks.onHookTimed = (timing) => metrics.hookTimed(timing);
+      spool.committer.onBatchWritten = (milliseconds, writes) => metrics.spoolBatchWritten(milliseconds, writes);
+      spool.committer.onBatchFailed = () => metrics.spoolBatchFailed();
       for (const plugin of [...BUILTIN_PLUGINS, ...(await Promise.all(config.plugins.map(importPlugin))), ...(options.plugins ?? [])]) {
         await registerPlugin(plugin, { hooks, events, config, logger });
       }
@@ -104,7 +112,8 @@ export class Outpost {
       scheduler.start();
       logger.info({ recovered: recovered.recipients.length, quarantined: recovered.quarantined.length }, 'queue recovered');
 
-      const outpost = new Outpost(config, logger, spool, status, pipeline, scheduler, events, accounts, store);
+      const outpost = new Outpost(config, logger, spool, status, pipeline, scheduler, events, accounts, store, metrics);
+      metrics.watchQueue(() => outpost.queueSizes());
       if (httpServer) {
         const app = createHttpApp({
           config,
@@ -117,6 +126,9 @@ export class Outpost {
           listMessages: (accountId, query) => status.list(accountId, query),
           queuedRecipients: () => outpost.queuedRecipients,
           failingParts: () => outpost.failingParts(),
+          queueSizes: () => outpost.queueSizes(),
+          metricsText: () => metrics.text(),
+          metricsContentType: metrics.contentType,
         });
         httpServer.on('request', app.callback());
         outpost.httpServer = httpServer;
@@ -131,8 +143,15 @@ export class Outpost {
   }
 
   /** Runs a message through the pipeline; resolves once it is durably queued. */
-  submit(submission: Submission): Promise<Receipt> {
-    return this.pipeline.submit(submission);
+  async submit(submission: Submission): Promise<Receipt> {
+    try {
+      const receipt = await this.pipeline.submit(submission);
+      this.metrics.submission(submission.source, 'accepted');
+      return receipt;
+    } catch (error) {
+      this.metrics.submission(submission.source, submissionResultOf(error));
+      throw error;
+    }
   }
 
   /** Status, recipients and event log of one message. */
@@ -140,9 +159,17 @@ export class Outpost {
     return this.status.get(messageId);
   }
 
-  /** Enabled listeners that are not listening (for /health). */
+  /** Parts that are down (for /health): enabled listeners not listening, a spool that is closed or cannot write. */
   failingParts(): string[] {
-    return this.httpServer && !this.httpServer.listening ? ['http'] : [];
+    return failingParts({
+      listeners: { http: this.httpServer },
+      spool: { open: this.spool.db.status === 'open', writesFailing: this.spool.committer.failing },
+    });
+  }
+
+  /** Recipients waiting, by state, and delivery attempts in progress. */
+  queueSizes(): QueueSizes {
+    return { ...this.scheduler.countByState(), deliveriesInFlight: this.scheduler.activeDeliveries };
   }
 
   /** Recipients waiting in the queue (not counting attempts in progress). */

@@ -1,6 +1,8 @@
 /**
  * Operational endpoints, no authentication: GET /health (200 only when every
- * enabled listener is up), GET /metrics (Prometheus), GET /v1/openapi.json.
+ * enabled listener is up and the spool takes writes, 503 naming what is down;
+ * the queue size rides along but never fails the check) and GET /metrics
+ * (Prometheus text). Neither says anything about any account's mail.
  */
 import type Router from '@koa/router';
 import type { ApiServices, ApiState } from '../services.js';
@@ -8,7 +10,16 @@ import type { ApiServices, ApiState } from '../services.js';
 export function registerOpsRoutes(router: Router<ApiState>, services: ApiServices): void {
   router.get('/health', (ctx) => {
     const failing = services.failingParts();
+    const { queued, deferred, deliveriesInFlight } = services.queueSizes();
+    const queue = { queued, deferred, deliveries_in_flight: deliveriesInFlight };
+    ctx.set('Cache-Control', 'no-store');
     ctx.status = failing.length === 0 ? 200 : 503;
-    ctx.body = failing.length === 0 ? { status: 'ok' } : { status: 'unavailable', failing };
+    ctx.body = failing.length === 0 ? { status: 'ok', queue } : { status: 'unavailable', failing, queue };
+  });
+
+  router.get('/metrics', async (ctx) => {
+    ctx.body = await services.metricsText();
+    ctx.set('Content-Type', services.metricsContentType);
+    ctx.set('Cache-Control', 'no-store');
   });
 }

@@ -70,6 +70,14 @@ interface RegisteredHook<K extends HookName> {
   fn: Hooks[K];
 }
 
+/** How long one hook call took and what it answered (metrics). */
+export interface HookTiming {
+  hook: HookName;
+  plugin: string;
+  action: Verdict['action'];
+  ms: number;
+}
+
 /** The outcome of running every hook of one name. */
 export interface HookRunResult {
   verdict: Verdict;
@@ -78,6 +86,8 @@ export interface HookRunResult {
 
 export class HookRegistry {
   private readonly hooks = new Map<HookName, RegisteredHook<HookName>[]>();
+  /** Told about every hook call (every name, throws and timeouts included), for metrics; must not throw. */
+  onHookTimed: ((timing: HookTiming) => void) | undefined;
 
   constructor(private readonly timeoutMs: number) {}
 
@@ -107,6 +117,7 @@ export class HookRegistry {
       const started = performance.now();
       const result = await this.callBounded(name, hook, subject);
       const ms = performance.now() - started;
+      this.onHookTimed?.({ hook: name, plugin: hook.plugin, action: result.action, ms });
       record?.({ plugin: hook.plugin, action: result.action, ...(result.action === 'continue' ? {} : { text: result.text }), ms });
       if (result.action !== 'continue') return { verdict: result, plugin: hook.plugin };
     }

@@ -55,9 +55,16 @@ const earlier = (a: RecipientRecord, b: RecipientRecord): boolean =>
 export class DueIndex {
   private readonly byDomain = new Map<string, MinHeap<RecipientRecord>>();
   private count = 0;
+  /** Kept in step with add/take so metrics never scan the heaps. */
+  private readonly countsByState: Record<RecipientRecord['state'], number> = { queued: 0, deferred: 0 };
 
   get size(): number {
     return this.count;
+  }
+
+  /** Waiting recipients per state (never tried yet, or deferred after an attempt). */
+  countByState(): Record<RecipientRecord['state'], number> {
+    return { ...this.countsByState };
   }
 
   add(recipient: RecipientRecord): void {
@@ -68,6 +75,7 @@ export class DueIndex {
     }
     heap.push(recipient);
     this.count++;
+    this.countsByState[recipient.state]++;
   }
 
   /** Earliest next-attempt time of each domain with waiting recipients. */
@@ -94,7 +102,9 @@ export class DueIndex {
     while (group.length < limit) {
       const next = heap.peek();
       if (!next || next.nextAttemptAt > now || next.messageId !== first.messageId) break;
-      group.push(heap.pop()!);
+      const taken = heap.pop()!;
+      this.countsByState[taken.state]--;
+      group.push(taken);
     }
     this.count -= group.length;
     if (heap.size === 0) this.byDomain.delete(domain);

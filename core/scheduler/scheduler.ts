@@ -61,6 +61,12 @@ export class Scheduler {
     return this.due.size;
   }
 
+  /** Waiting recipients per state (not counting those being delivered right now). */
+  countByState(): Record<RecipientRecord['state'], number> {
+    return this.due.countByState();
+  }
+
+  /** Delivery attempts (SMTP transactions, one group of recipients each) in progress. */
   get activeDeliveries(): number {
     return this.activeCount;
   }

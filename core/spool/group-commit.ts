@@ -20,8 +20,16 @@ export class GroupCommitter {
   private writing = false;
   /** Milliseconds each synced batch took, for metrics. */
   onBatchWritten: ((milliseconds: number, writes: number) => void) | undefined;
+  /** Each batch that could not be written (its writers were rejected), for metrics. */
+  onBatchFailed: ((writes: number) => void) | undefined;
+  private lastFailed = false;
 
   constructor(private readonly db: Level<string, Buffer>) {}
+
+  /** The most recent batch failed and none has succeeded since: the spool cannot take writes (health). */
+  get failing(): boolean {
+    return this.lastFailed;
+  }
 
   /** Resolves once `operations` are synced to disk; rejects with a StorageError otherwise. */
   write(operations: BatchOperation[]): Promise<void> {
@@ -44,9 +52,12 @@ export class GroupCommitter {
         );
       } catch (error) {
         const failure = new StorageError(`spool write failed: ${(error as Error).message}`, error);
+        this.lastFailed = true;
         for (const write of group) write.reject(failure);
+        this.onBatchFailed?.(group.length);
         continue;
       }
+      this.lastFailed = false;
       for (const write of group) write.resolve();
       this.onBatchWritten?.(performance.now() - started, group.length);
     }

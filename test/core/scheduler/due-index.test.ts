@@ -1,4 +1,4 @@
-// Tests core/scheduler/due-index.ts DueIndex: due groups per message and domain, limits, earliestAfter and size.
+// Tests core/scheduler/due-index.ts DueIndex: due groups per message and domain, limits, earliestAfter, size and counts by state.
 import assert from 'node:assert/strict';
 import { DueIndex } from '../../../core/scheduler/due-index.js';
 import type { RecipientRecord } from '../../../core/spool/records.js';
@@ -135,5 +135,20 @@ describe('DueIndex', () => {
     }
     assert.deepEqual(taken, [...times].sort((a, b) => a - b));
     assert.equal(index.size, 0);
+  });
+
+  it('counts waiting recipients by state through adds and takes', () => {
+    const index = new DueIndex();
+    assert.deepEqual(index.countByState(), { queued: 0, deferred: 0 });
+    index.add(recipient('m1', 0, 'a.test', 100));
+    index.add(recipient('m1', 1, 'a.test', 100));
+    index.add({ ...recipient('m2', 0, 'a.test', 200), state: 'deferred', attempts: 1 });
+    index.add({ ...recipient('m3', 0, 'b.test', 100), state: 'deferred', attempts: 2 });
+    assert.deepEqual(index.countByState(), { queued: 2, deferred: 2 });
+    index.takeDueGroup('a.test', 150, 100);
+    assert.deepEqual(index.countByState(), { queued: 0, deferred: 2 });
+    index.takeDueGroup('b.test', 150, 100);
+    assert.deepEqual(index.countByState(), { queued: 0, deferred: 1 });
+    assert.equal(index.size, 1);
   });
 });

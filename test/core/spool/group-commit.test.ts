@@ -1,4 +1,4 @@
-// Tests core/spool/group-commit.ts GroupCommitter on a real LevelDB: concurrent writes share batches; failures reject with StorageError.
+// Tests core/spool/group-commit.ts GroupCommitter on a real LevelDB: concurrent writes share batches; failures reject with StorageError and show in `failing`.
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -98,5 +98,20 @@ describe('GroupCommitter', () => {
     await db.open();
     await committer.write([{ type: 'put', key: 'd', value: Buffer.from('4') }]);
     assert.deepEqual(await db.get('d'), Buffer.from('4'));
+  });
+
+  it('reports failing from a failed batch until a batch succeeds, and tells onBatchFailed', async () => {
+    const committer = new GroupCommitter(db);
+    const failedBatches: number[] = [];
+    committer.onBatchFailed = (writes) => failedBatches.push(writes);
+    assert.equal(committer.failing, false);
+    await db.close();
+    await assert.rejects(committer.write([{ type: 'put', key: 'a', value: Buffer.from('1') }]), StorageError);
+    assert.equal(committer.failing, true);
+    assert.deepEqual(failedBatches, [1]);
+    await db.open();
+    await committer.write([{ type: 'put', key: 'b', value: Buffer.from('2') }]);
+    assert.equal(committer.failing, false);
+    assert.deepEqual(failedBatches, [1]);
   });
 });
