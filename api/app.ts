@@ -6,6 +6,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import { errorMiddleware } from './errors.js';
 import { registerAccountRoutes } from './routes/accounts.js';
+import { registerDomainRoutes } from './routes/domains.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
@@ -17,6 +18,7 @@ export function createHttpApp(services: ApiServices): Koa<ApiState> {
   const router = new Router<ApiState>();
   registerOpsRoutes(router, services);
   registerAccountRoutes(router, services);
+  registerDomainRoutes(router, services);
   registerSendRoutes(router, services);
   registerMessageRoutes(router, services);
   app.use(errorMiddleware(services.logger));

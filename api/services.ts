@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { OutpostConfig } from '../config/index.js';
 import type { AccountService } from '../core/accounts/accounts.js';
+import type { DomainService } from '../core/domains/domains.js';
 import type { Submission } from '../core/message.js';
 import type { QueueSizes } from '../core/metrics.js';
 import type { Receipt } from '../core/pipeline/queue.js';
@@ -15,6 +16,7 @@ export interface ApiServices {
   config: OutpostConfig;
   logger: Logger;
   accounts: AccountService;
+  domains: DomainService;
   adminKey: string;
   store: SharedStore;
   /** Runs the pipeline; resolves once durably queued. */

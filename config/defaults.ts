@@ -25,6 +25,12 @@ export const DEFAULTS = {
   allowPrivateTargets: 'false',
   /** OUTPOST_ADMIN_KEY: key for the admin endpoints; empty = generated into the data dir at first start, printed once. */
   adminKey: '',
+  /** OUTPOST_SENDING_IPS: the IPs mail leaves from, authorised in customers' SPF; empty = the A/AAAA records of OUTPOST_HOSTNAME. */
+  sendingIps: '',
+  /** OUTPOST_SECRET_KEY: 64 hex chars encrypting DKIM private keys at rest; empty = generated into the data dir. */
+  secretKey: '',
+  /** OUTPOST_DOMAIN_RECHECK_INTERVAL: how often verified domains are checked again; one whose records vanished stops sending. */
+  domainRecheckInterval: '6h',
   /** OUTPOST_REDIS_URL: shared state in Redis (cluster mode); empty = embedded LevelDB only. */
   redisUrl: '',
   /** OUTPOST_LOG_LEVEL: pino level (trace, debug, info, warn, error, fatal, silent). */
@@ -65,6 +71,39 @@ export const DEFAULTS = {
     bodyChunkBytes: 64 * 1024,
     /** Largest message accepted, in bytes. */
     maxMessageBytes: 30 * 1024 * 1024,
+  },
+
+  /**
+   * Limits and guards of the REST submission endpoint (POST /v1/mail/send). Each
+   * is checked before anything is queued and answers with its own error code.
+   */
+  api: {
+    /** OUTPOST_API_MAX_RECIPIENTS: to + cc + bcc of one send, duplicates removed; beyond answers 413 too_many_recipients. */
+    maxRecipients: 1000,
+    /** OUTPOST_API_MAX_ATTACHMENTS: attachments in one send; beyond answers 413 too_many_attachments. */
+    maxAttachments: 50,
+    /**
+     * OUTPOST_API_MAX_ATTACHMENT_BYTES: decoded size of all of one send's attachments together;
+     * beyond answers 413 attachment_too_large. Base64 makes them 4/3 larger in the message,
+     * so 20 MiB stays under spool.maxMessageBytes (30 MiB) with room for the text.
+     */
+    maxAttachmentBytes: 20 * 1024 * 1024,
+    /**
+     * OUTPOST_API_MAX_JSON_BYTES: largest JSON body (and the text fields of a multipart body
+     * together). JSON carries attachments as base64, 4/3 of their size, and is parsed in
+     * memory; multipart streams attachments to disk and is the form for large files.
+     */
+    maxJsonBytes: 30 * 1024 * 1024,
+    /** OUTPOST_API_RATE_LIMIT: sends one account may make per window; beyond answers 429 rate_limited. 0 = no limit. */
+    rateLimitRequests: 600,
+    /** OUTPOST_API_RATE_WINDOW: the window of OUTPOST_API_RATE_LIMIT (fixed windows on the clock). */
+    rateLimitWindow: '1m',
+    /**
+     * OUTPOST_MAX_QUEUED_RECIPIENTS: while this node's queue holds this many recipients,
+     * sends answer 503 queue_full, so a stuck destination cannot grow the queue (kept in
+     * memory by the scheduler) without bound.
+     */
+    maxQueuedRecipients: 1_000_000,
   },
 
   /** Each hook call is bounded; past this it counts as a temporary failure. */

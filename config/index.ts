@@ -31,6 +31,17 @@ export interface DeliveryConfig {
   mxCacheMs: number;
 }
 
+/** Limits and guards of POST /v1/mail/send (see DEFAULTS.api). */
+export interface ApiConfig {
+  maxRecipients: number;
+  maxAttachments: number;
+  maxAttachmentBytes: number;
+  maxJsonBytes: number;
+  /** Sends per account per window; requests 0 = no limit. */
+  rateLimit: { requests: number; windowMs: number };
+  maxQueuedRecipients: number;
+}
+
 export interface OutpostConfig {
   dataDir: string;
   hostname: string;
@@ -40,10 +51,14 @@ export interface OutpostConfig {
   dnsServers: string[];
   redisUrl: string | undefined;
   adminKey: string | undefined;
+  sendingIps: string[];
+  secretKey: string | undefined;
+  domainRecheckIntervalMs: number;
   logLevel: string;
   plugins: string[];
   delivery: DeliveryConfig;
   spool: { bodyChunkBytes: number; maxMessageBytes: number };
+  api: ApiConfig;
   hookTimeoutMs: number;
   shutdownGraceMs: number;
 }
@@ -70,6 +85,35 @@ function parseBoolean(text: string, variable: string): boolean {
   throw new ConfigError(`${variable}: "${text}" is not a boolean; use true or false`);
 }
 
+/** A whole number of at least `minimum` (counts, byte sizes). */
+function parseCount(text: string, variable: string, minimum: number): number {
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(count) || count < minimum) {
+    throw new ConfigError(`${variable}: "${text}" is not a whole number of at least ${minimum}`);
+  }
+  return count;
+}
+
+function loadApiConfig(env: Env): ApiConfig {
+  const defaults = DEFAULTS.api;
+  const count = (variable: string, fallback: number, minimum: number): number =>
+    parseCount(setting(env, variable, String(fallback)), variable, minimum);
+  const windowMs = parseDuration(setting(env, 'OUTPOST_API_RATE_WINDOW', defaults.rateLimitWindow), 'OUTPOST_API_RATE_WINDOW');
+  // Retry-After is in whole seconds, so a shorter window could not be told to a client.
+  if (windowMs < 1000) throw new ConfigError('OUTPOST_API_RATE_WINDOW must be at least 1s');
+  return {
+    maxRecipients: count('OUTPOST_API_MAX_RECIPIENTS', defaults.maxRecipients, 1),
+    maxAttachments: count('OUTPOST_API_MAX_ATTACHMENTS', defaults.maxAttachments, 0),
+    maxAttachmentBytes: count('OUTPOST_API_MAX_ATTACHMENT_BYTES', defaults.maxAttachmentBytes, 0),
+    maxJsonBytes: count('OUTPOST_API_MAX_JSON_BYTES', defaults.maxJsonBytes, 1024),
+    rateLimit: {
+      requests: count('OUTPOST_API_RATE_LIMIT', defaults.rateLimitRequests, 0),
+      windowMs,
+    },
+    maxQueuedRecipients: count('OUTPOST_MAX_QUEUED_RECIPIENTS', defaults.maxQueuedRecipients, 1),
+  };
+}
+
 /** `ip` or `ip:port` (IPv6 as `::1` or `[::1]:53`), checked so a typo fails at start, not at first delivery. */
 function parseDnsServers(text: string, variable: string): string[] {
   if (!text) return [];
@@ -82,6 +126,16 @@ function parseDnsServers(text: string, variable: string): string[] {
       throw new ConfigError(`${variable}: "${server}" is not an ip or ip:port (write 127.0.0.1:5353 or [::1]:53)`);
     }
     return server;
+  });
+}
+
+/** Comma-separated IP addresses (no ports). */
+function parseIpList(text: string, variable: string): string[] {
+  if (!text) return [];
+  return text.split(',').map((entry) => {
+    const ip = entry.trim();
+    if (!net.isIP(ip)) throw new ConfigError(`${variable}: "${ip}" is not an IP address`);
+    return ip;
   });
 }
 
@@ -103,6 +157,9 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
     dnsServers: parseDnsServers(setting(env, 'OUTPOST_DNS_SERVERS', DEFAULTS.dnsServers), 'OUTPOST_DNS_SERVERS'),
     redisUrl: setting(env, 'OUTPOST_REDIS_URL', DEFAULTS.redisUrl) || undefined,
     adminKey: setting(env, 'OUTPOST_ADMIN_KEY', DEFAULTS.adminKey) || undefined,
+    sendingIps: parseIpList(setting(env, 'OUTPOST_SENDING_IPS', DEFAULTS.sendingIps), 'OUTPOST_SENDING_IPS'),
+    secretKey: setting(env, 'OUTPOST_SECRET_KEY', DEFAULTS.secretKey) || undefined,
+    domainRecheckIntervalMs: parseDuration(setting(env, 'OUTPOST_DOMAIN_RECHECK_INTERVAL', DEFAULTS.domainRecheckInterval), 'OUTPOST_DOMAIN_RECHECK_INTERVAL'),
     logLevel: setting(env, 'OUTPOST_LOG_LEVEL', DEFAULTS.logLevel),
     plugins: plugins ? plugins.split(',').map((name) => name.trim()).filter(Boolean) : [],
     delivery: {
@@ -116,6 +173,7 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
       ),
     },
     spool: { ...DEFAULTS.spool },
+    api: loadApiConfig(env),
     hookTimeoutMs: DEFAULTS.hookTimeoutMs,
     shutdownGraceMs: DEFAULTS.shutdownGraceMs,
   };

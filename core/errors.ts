@@ -31,6 +31,15 @@ export const ERROR_REPLIES = {
   unsupported_media_type: { http: 415, smtpCode: 554, smtpStatus: '5.6.1' },
   rate_limited: { http: 429, smtpCode: 451, smtpStatus: '4.7.1' },
   queue_full: { http: 503, smtpCode: 452, smtpStatus: '4.3.1' },
+  domain_exists: { http: 409, smtpCode: 550, smtpStatus: '5.7.1' },
+  domain_not_verified: { http: 422, smtpCode: 550, smtpStatus: '5.7.1' },
+  attachment_path_refused: { http: 400, smtpCode: 550, smtpStatus: '5.6.0' },
+  header_injection: { http: 400, smtpCode: 550, smtpStatus: '5.6.0' },
+  too_many_recipients: { http: 413, smtpCode: 452, smtpStatus: '4.5.3' },
+  too_many_attachments: { http: 413, smtpCode: 552, smtpStatus: '5.3.4' },
+  attachment_too_large: { http: 413, smtpCode: 552, smtpStatus: '5.3.4' },
+  idempotency_in_progress: { http: 409, smtpCode: 451, smtpStatus: '4.3.0' },
+  idempotency_key_reused: { http: 422, smtpCode: 554, smtpStatus: '5.5.0' },
 } as const satisfies Record<string, ReplyMapping>;
 
 export type ErrorCode = keyof typeof ERROR_REPLIES;
@@ -94,8 +103,8 @@ export class NoValidRecipientsError extends OutpostError {
  */
 export class MessageRejectedError extends OutpostError {
   readonly reply: { code: number; status: string; text: string };
-  constructor(reply: { code: number; status: string; text: string }, plugin: string) {
-    super(reply.code >= 500 ? 'message_rejected' : 'message_deferred', `${reply.text} (${plugin})`);
+  constructor(reply: { code: number; status: string; text: string }, plugin: string, code?: ErrorCode) {
+    super(code ?? (reply.code >= 500 ? 'message_rejected' : 'message_deferred'), `${reply.text} (${plugin})`);
     this.reply = reply;
   }
   override smtpReply(): { code: number; status: string; text: string } {
@@ -176,5 +185,67 @@ export class RateLimitedError extends OutpostError {
 export class QueueFullError extends OutpostError {
   constructor(message: string) {
     super('queue_full', message);
+  }
+}
+
+/** The domain is already registered (by this or another account). */
+export class DomainExistsError extends OutpostError {
+  constructor(message: string) {
+    super('domain_exists', message);
+  }
+}
+
+/** The sender's domain is not a verified domain of this account (REST 422, SMTP 550 5.7.1). */
+export class DomainNotVerifiedError extends OutpostError {
+  constructor(message: string) {
+    super('domain_not_verified', message);
+  }
+}
+
+/** An attachment was given as a file path: the server never reads client paths, the client uploads the content. */
+export class AttachmentPathRefusedError extends OutpostError {
+  constructor(message: string) {
+    super('attachment_path_refused', message);
+  }
+}
+
+/** A value bound for a header holds CR or LF, which would end the header and start another. */
+export class HeaderInjectionError extends OutpostError {
+  constructor(message: string) {
+    super('header_injection', message);
+  }
+}
+
+/** More recipients than one message may have (REST 413; SMTP 452 4.5.3 as RFC 5321 says). */
+export class TooManyRecipientsError extends OutpostError {
+  constructor(message: string) {
+    super('too_many_recipients', message);
+  }
+}
+
+export class TooManyAttachmentsError extends OutpostError {
+  constructor(message: string) {
+    super('too_many_attachments', message);
+  }
+}
+
+/** The attachments of one message are larger together than the configured limit. */
+export class AttachmentTooLargeError extends OutpostError {
+  constructor(message: string) {
+    super('attachment_too_large', message);
+  }
+}
+
+/** A request with this Idempotency-Key is still being processed; retry once it has answered. */
+export class IdempotencyInProgressError extends OutpostError {
+  constructor(message: string) {
+    super('idempotency_in_progress', message);
+  }
+}
+
+/** The Idempotency-Key was used before for a different request. */
+export class IdempotencyKeyReusedError extends OutpostError {
+  constructor(message: string) {
+    super('idempotency_key_reused', message);
   }
 }

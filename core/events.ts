@@ -38,6 +38,10 @@ export interface OutpostEvents {
   'recipient:bounced': RecipientEvent & { attempt?: AttemptRecord; reason: string };
   /** Every recipient of the message reached a final state; its spool records are gone. */
   'message:done': { messageId: string; at: number };
+  /** A domain passed verification (first time, or again after its records came back). */
+  'domain:verified': { domain: string; accountId: string; at: number };
+  /** A verified domain's records disappeared or changed: it stops sending until fixed. */
+  'domain:unverified': { domain: string; accountId: string; at: number; problems: string[] };
   /** A spool record could not be read at start and was set aside. */
   'spool:quarantined': { messageId: string; reason: string; at: number };
 }

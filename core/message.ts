@@ -60,7 +60,10 @@ export class PipelineMessage {
   readonly source: Submission['source'];
   readonly accountId: string | undefined;
   readonly createdAt: number;
+  /** Envelope sender as submitted (shown in status and logs). */
   from: string;
+  /** Envelope sender used for delivery when set (a bounce address that names the message). */
+  returnPath: string | undefined;
   recipients: PipelineRecipient[];
   headers: Headers;
   body: Buffer;
@@ -74,6 +77,7 @@ export class PipelineMessage {
     this.accountId = submission.accountId;
     this.createdAt = createdAt;
     this.from = submission.from;
+    this.returnPath = undefined;
     this.recipients = submission.to.map((address) => ({ address, domain: domainOf(address), state: 'queued' }));
     const split = splitHeaderAndBody(submission.raw);
     this.headers = new Headers(split.header);

@@ -11,11 +11,14 @@ import path from 'node:path';
 import type { Logger } from 'pino';
 import { createHttpApp } from '../api/app.js';
 import type { OutpostConfig } from '../config/index.js';
-import { BUILTIN_PLUGINS } from '../plugins/index.js';
+import { builtinPlugins } from '../plugins/index.js';
 import { AccountService } from './accounts/accounts.js';
 import { loadAdminKey } from './accounts/admin-key.js';
 import { LevelSharedStore } from './state/level-shared-store.js';
 import type { SharedStore } from './state/shared-store.js';
+import { createDnsResolver } from './dns-resolver.js';
+import { DomainService } from './domains/domains.js';
+import { SecretBox } from './domains/secret-box.js';
 import { ConnectionPool } from './delivery/connection-pool.js';
 import { MxResolver } from './delivery/mx-resolver.js';
 import { EventBus } from './events.js';
@@ -47,6 +50,7 @@ export class Outpost {
   readonly events: EventBus;
   private httpServer: http.Server | undefined;
   private stopping: Promise<void> | undefined;
+  private domainRecheck: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly config: OutpostConfig,
@@ -59,6 +63,7 @@ export class Outpost {
     readonly accounts: AccountService,
     private readonly store: SharedStore,
     private readonly metrics: OutpostMetrics,
+    readonly domains: DomainService,
   ) {
     this.events = events;
   }
@@ -82,7 +87,22 @@ export class Outpost {
       hooks.onHookTimed = (timing) => metrics.hookTimed(timing);
       spool.committer.onBatchWritten = (milliseconds, writes) => metrics.spoolBatchWritten(milliseconds, writes);
       spool.committer.onBatchFailed = () => metrics.spoolBatchFailed();
-      for (const plugin of [...BUILTIN_PLUGINS, ...(await Promise.all(config.plugins.map(importPlugin))), ...(options.plugins ?? [])]) {
+      const store = new LevelSharedStore(spool.db, spool.committer);
+      const accounts = new AccountService(store, now);
+      const adminKey = await loadAdminKey(config.adminKey, config.dataDir, (key, file) => {
+        process.stderr.write(`outpost: generated the admin key (kept in ${file}, shown only now): ${key}\n`);
+      });
+      const domains = new DomainService({
+        store,
+        box: await SecretBox.load(config.secretKey, config.dataDir),
+        resolver: createDnsResolver(config.dnsServers),
+        identity: { hostname: config.hostname, sendingIps: config.sendingIps },
+        events,
+        logger,
+        now,
+      });
+
+      for (const plugin of [...builtinPlugins({ domains }), ...(await Promise.all(config.plugins.map(importPlugin))), ...(options.plugins ?? [])]) {
         await registerPlugin(plugin, { hooks, events, config, logger });
       }
 
@@ -99,12 +119,6 @@ export class Outpost {
       const scheduler = new Scheduler({ spool, status, events, deliver, policy, limits: config.delivery, now, logger });
       const pipeline = new Pipeline({ hooks, spool, status, events, bodyChunkBytes: config.spool.bodyChunkBytes, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
 
-      const store = new LevelSharedStore(spool.db, spool.committer);
-      const accounts = new AccountService(store, now);
-      const adminKey = await loadAdminKey(config.adminKey, config.dataDir, (key, file) => {
-        process.stderr.write(`outpost: generated the admin key (kept in ${file}, shown only now): ${key}\n`);
-      });
-
       const recovered = await recoverQueue(spool, logger);
       for (const { messageId, reason } of recovered.quarantined) events.emit('spool:quarantined', { messageId, reason, at: now() });
       spool.onQueued((recipients) => scheduler.add(recipients));
@@ -112,13 +126,16 @@ export class Outpost {
       scheduler.start();
       logger.info({ recovered: recovered.recipients.length, quarantined: recovered.quarantined.length }, 'queue recovered');
 
-      const outpost = new Outpost(config, logger, spool, status, pipeline, scheduler, events, accounts, store, metrics);
+      const outpost = new Outpost(config, logger, spool, status, pipeline, scheduler, events, accounts, store, metrics, domains);
+      outpost.domainRecheck = setInterval(() => void outpost.reverifyDomains(), config.domainRecheckIntervalMs);
+      outpost.domainRecheck.unref();
       metrics.watchQueue(() => outpost.queueSizes());
       if (httpServer) {
         const app = createHttpApp({
           config,
           logger,
           accounts,
+          domains,
           adminKey,
           store,
           submit: (submission) => outpost.submit(submission),
@@ -140,6 +157,11 @@ export class Outpost {
       await spool?.close();
       throw error;
     }
+  }
+
+  /** Checks every verified domain's records again (also run every OUTPOST_DOMAIN_RECHECK_INTERVAL). */
+  reverifyDomains(): Promise<void> {
+    return this.domains.reverifyAll();
   }
 
   /** Runs a message through the pipeline; resolves once it is durably queued. */
@@ -194,6 +216,7 @@ export class Outpost {
   }
 
   private async shutDown(graceMs: number): Promise<void> {
+    clearInterval(this.domainRecheck);
     this.logger.info({ graceMs }, 'stopping: no new submissions, finishing deliveries in flight');
     const submissionsDone = this.pipeline.drain();
     const httpClosed = new Promise<void>((resolve) => (this.httpServer ? this.httpServer.close(() => resolve()) : resolve()));

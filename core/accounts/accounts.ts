@@ -52,6 +52,8 @@ function newKeyFor(accountId: string): { apiKey: string; keyHash: string } {
 
 export class AccountService {
   private readonly accounts: SharedCollection<Account>;
+  /** Serialises read-modify-write per account, so a rotation and a status change cannot undo each other. */
+  private readonly updates = new Map<string, Promise<unknown>>();
 
   constructor(store: SharedStore, private readonly now: () => number = Date.now) {
     this.accounts = store.collection<Account>('accounts');
@@ -80,23 +82,37 @@ export class AccountService {
     return account;
   }
 
-  async setStatus(id: string, status: Account['status']): Promise<Account> {
-    const account = { ...(await this.get(id)), status };
-    await this.accounts.put(id, account);
-    return account;
+  setStatus(id: string, status: Account['status']): Promise<Account> {
+    return this.update(id, async () => {
+      const account = { ...(await this.get(id)), status };
+      await this.accounts.put(id, account);
+      return account;
+    });
   }
 
-  async delete(id: string): Promise<void> {
-    await this.get(id);
-    await this.accounts.delete(id);
+  delete(id: string): Promise<void> {
+    return this.update(id, async () => {
+      await this.get(id);
+      await this.accounts.delete(id);
+    });
   }
 
   /** Replaces the key; the old one stops working at once. */
-  async rotateKey(id: string): Promise<{ account: Account; apiKey: string }> {
-    const { apiKey, keyHash } = newKeyFor(id);
-    const account = { ...(await this.get(id)), keyHash, keyRotatedAt: this.now() };
-    await this.accounts.put(id, account);
-    return { account, apiKey };
+  rotateKey(id: string): Promise<{ account: Account; apiKey: string }> {
+    return this.update(id, async () => {
+      const { apiKey, keyHash } = newKeyFor(id);
+      const account = { ...(await this.get(id)), keyHash, keyRotatedAt: this.now() };
+      await this.accounts.put(id, account);
+      return { account, apiKey };
+    });
+  }
+
+  private update<T>(id: string, change: () => Promise<T>): Promise<T> {
+    const result = (this.updates.get(id) ?? Promise.resolve()).then(change);
+    const settled = result.catch(() => undefined);
+    this.updates.set(id, settled);
+    void settled.then(() => this.updates.get(id) === settled && this.updates.delete(id));
+    return result;
   }
 
   /** The active account owning `apiKey`; UnauthorizedError or ForbiddenError otherwise. */

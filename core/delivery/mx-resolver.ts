@@ -5,7 +5,7 @@
  * Every lookup goes through OUTPOST_DNS_SERVERS. Addresses outside public space
  * are dropped here unless private targets are allowed.
  */
-import { promises as dns } from 'node:dns';
+import { createDnsResolver, isNoRecordsError, type DnsResolver } from '../dns-resolver.js';
 import { nonPublicRangeOf } from './address-policy.js';
 
 export interface MxHost {
@@ -25,12 +25,6 @@ interface DnsFailure {
   code?: string;
 }
 
-/** NXDOMAIN and NODATA are answers; anything else (SERVFAIL, timeout) is a failure to look up. */
-function isDefiniteAnswer(error: unknown): boolean {
-  const code = (error as DnsFailure).code;
-  return code === 'ENOTFOUND' || code === 'ENODATA';
-}
-
 export interface MxResolverOptions {
   dnsServers: string[];
   allowPrivateTargets: boolean;
@@ -39,12 +33,11 @@ export interface MxResolverOptions {
 }
 
 export class MxResolver {
-  private readonly resolver: dns.Resolver;
+  private readonly resolver: DnsResolver;
   private readonly cache = new Map<string, { route: Route; expires: number }>();
 
   constructor(private readonly options: MxResolverOptions) {
-    this.resolver = new dns.Resolver({ timeout: 5_000, tries: 2 });
-    if (options.dnsServers.length > 0) this.resolver.setServers(options.dnsServers);
+    this.resolver = createDnsResolver(options.dnsServers);
   }
 
   /** The route for `domain`; successful and permanent answers are cached briefly. */
@@ -105,7 +98,7 @@ export class MxResolver {
   private async addressesOf(host: string): Promise<{ addresses: string[]; failed: boolean }> {
     const [v4, v6] = await Promise.allSettled([this.resolver.resolve4(host), this.resolver.resolve6(host)]);
     const addresses = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
-    const failed = [v4, v6].some((result) => result.status === 'rejected' && !isDefiniteAnswer(result.reason));
+    const failed = [v4, v6].some((result) => result.status === 'rejected' && !isNoRecordsError(result.reason));
     return { addresses, failed };
   }
 }

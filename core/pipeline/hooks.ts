@@ -5,33 +5,37 @@
  * is a temporary failure, never a silent pass. Every call is bounded by a timeout
  * and its verdict is recorded on the message's results.
  */
-import { PluginFailedError, PluginInvalidError } from '../errors.js';
+import { ERROR_REPLIES, PluginFailedError, PluginInvalidError, type ErrorCode } from '../errors.js';
 import type { PipelineMessage } from '../message.js';
 import type { DeliveryGroup } from '../delivery/delivery-group.js';
 
 /** What a hook answers. Returning nothing means continue. */
 export type Verdict =
   | { action: 'continue' }
-  | { action: 'reject' | 'defer'; code: number; status: string; text: string };
+  | { action: 'reject' | 'defer'; code: number; status: string; text: string; errorCode?: ErrorCode };
 
 export type HookReturn = Verdict | void | Promise<Verdict | void>;
 
 /** Builders so plugins never spell a verdict by hand. */
 export const verdict = {
   continue: (): Verdict => ({ action: 'continue' }),
-  /** Permanent refusal: `reject(550, '5.7.1', 'message looks like spam')`. */
-  reject: (code: number, status: string, text: string): Verdict => checkedReply('reject', code, status, text),
+  /**
+   * Permanent refusal: `reject(550, '5.7.1', 'message looks like spam')`. `errorCode`
+   * (from core/errors.ts) sets the REST error code and status instead of `message_rejected`.
+   */
+  reject: (code: number, status: string, text: string, errorCode?: ErrorCode): Verdict => checkedReply('reject', code, status, text, errorCode),
   /** Temporary refusal: `defer(451, '4.7.1', 'try again later')`. */
-  defer: (code: number, status: string, text: string): Verdict => checkedReply('defer', code, status, text),
+  defer: (code: number, status: string, text: string, errorCode?: ErrorCode): Verdict => checkedReply('defer', code, status, text, errorCode),
 };
 
-function checkedReply(action: 'reject' | 'defer', code: number, status: string, text: string): Verdict {
+function checkedReply(action: 'reject' | 'defer', code: number, status: string, text: string, errorCode?: ErrorCode): Verdict {
   const expectedClass = action === 'reject' ? 5 : 4;
   if (Math.floor(code / 100) !== expectedClass || !new RegExp(`^${expectedClass}\\.\\d{1,3}\\.\\d{1,3}$`).test(status)) {
     throw new PluginInvalidError(`${action} needs a ${expectedClass}xx code and a ${expectedClass}.x.y status, got ${code} ${status}`);
   }
   if (/[\r\n]/.test(text)) throw new PluginInvalidError('a verdict text must be one line (no CR or LF)');
-  return { action, code, status, text };
+  if (errorCode !== undefined && !(errorCode in ERROR_REPLIES)) throw new PluginInvalidError(`unknown error code "${errorCode}"`);
+  return { action, code, status, text, ...(errorCode ? { errorCode } : {}) };
 }
 
 /** What every hook gets besides its subject. */

@@ -56,7 +56,7 @@ export async function queueStage(message: PipelineMessage, deps: QueueStageDeps)
       tx,
       {
         id: message.id,
-        from: message.from,
+        from: message.returnPath ?? message.from,
         ...(message.accountId ? { accountId: message.accountId } : {}),
         createdAt: message.createdAt,
         options: message.options,

@@ -12,5 +12,5 @@ export type MessageHookName = 'message:validate' | 'message:scan' | 'message:sig
 export async function runMessageHooks(hooks: HookRegistry, name: MessageHookName, message: PipelineMessage): Promise<void> {
   const { verdict, plugin } = await hooks.run(name, message, (result) => message.results.push({ hook: name, ...result }));
   if (verdict.action === 'continue') return;
-  throw new MessageRejectedError({ code: verdict.code, status: verdict.status, text: verdict.text }, plugin ?? name);
+  throw new MessageRejectedError({ code: verdict.code, status: verdict.status, text: verdict.text }, plugin ?? name, verdict.errorCode);
 }

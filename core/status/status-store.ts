@@ -4,12 +4,18 @@
  * cluster mode keep it in Redis; the embedded store keeps it in the node's
  * LevelDB and stages its writes into the same synced batch as the spool change
  * they describe, so status and queue can never disagree after a crash.
+ *
+ *   s!m!<id>                 MessageSummary
+ *   s!r!<id>!<index>         RecipientStatus, one per submitted recipient
+ *   s!e!<id>!<time><seq>     MessageEvent, in the order they happened
+ *   s!a!<account>!<time>!<id> listing entry of an account's message (message-listing.ts)
  */
 import type { Level } from 'level';
 import type { RecipientState } from '../message.js';
 import type { AttemptRecord } from '../events.js';
 import type { SpoolTransaction } from '../spool/transaction.js';
 import { decodeRecord, encodeRecord } from '../spool/records.js';
+import { listAccountMessages, MAX_SCANNED_PER_PAGE, stageListingEntry } from './message-listing.js';
 
 export interface RecipientStatus {
   address: string;
@@ -45,8 +51,11 @@ export interface MessageStatusView extends MessageSummary {
 
 /** Filters of GET /v1/mail/messages; all optional, newest first. */
 export interface MessageQuery {
+  /** Some recipient has this status (with `recipient`: that recipient has it). */
   status?: RecipientState;
+  /** Some recipient has this address, compared case-insensitively. */
   recipient?: string;
+  /** The message carries this tag (exact match). */
   tag?: string;
   /** Inclusive lower bound on created_at (ms). */
   since?: number;
@@ -71,7 +80,12 @@ export interface StatusStore {
   stageEvent(tx: SpoolTransaction, messageId: string, event: MessageEvent): void;
   /** Everything known about one message, or undefined. */
   get(messageId: string): Promise<MessageStatusView | undefined>;
-  /** One account's messages matching `query`, newest first. */
+  /**
+   * One account's messages matching `query`, newest first (messages submitted
+   * without an account are never listed). A page may stop early, with fewer than
+   * `limit` items and a nextCursor, when a store bounds the work per request; only
+   * a null nextCursor means the end. A bad cursor throws InvalidRequestError.
+   */
   list(accountId: string, query: MessageQuery): Promise<MessagePage>;
 }
 
@@ -87,11 +101,16 @@ export class LevelStatusStore implements StatusStore {
   /** Orders events written in the same millisecond. */
   private eventCounter = 0;
 
-  constructor(private readonly db: Level<string, Buffer>) {}
+  /** `maxScannedPerPage`: listing entries one list() call looks at, at most. */
+  constructor(
+    private readonly db: Level<string, Buffer>,
+    private readonly maxScannedPerPage = MAX_SCANNED_PER_PAGE,
+  ) {}
 
   stageMessage(tx: SpoolTransaction, summary: MessageSummary, recipients: RecipientStatus[]): void {
     tx.put(statusKeys.summary(summary.id), encodeRecord(summary));
     recipients.forEach((recipient, index) => this.stageRecipient(tx, summary.id, index, recipient));
+    stageListingEntry(tx, summary, recipients);
   }
 
   stageRecipient(tx: SpoolTransaction, messageId: string, index: number, status: RecipientStatus): void {
@@ -104,18 +123,24 @@ export class LevelStatusStore implements StatusStore {
     tx.put(statusKeys.event(messageId, sequence), encodeRecord(event));
   }
 
-  async list(_accountId: string, _query: MessageQuery): Promise<MessagePage> {
-    throw new Error('not implemented yet');
+  list(accountId: string, query: MessageQuery): Promise<MessagePage> {
+    const reader = { recipients: (messageId: string) => this.recipientsOf(messageId), view: (messageId: string) => this.get(messageId) };
+    return listAccountMessages(this.db, reader, accountId, query, this.maxScannedPerPage);
   }
 
   async get(messageId: string): Promise<MessageStatusView | undefined> {
     const summaryValue = await this.db.get(statusKeys.summary(messageId));
     if (summaryValue === undefined) return undefined;
     const summary = decodeRecord<MessageSummary>(summaryValue);
-    const recipients: RecipientStatus[] = [];
-    for await (const value of this.db.values(statusKeys.recipients(messageId))) recipients.push(decodeRecord<RecipientStatus>(value));
+    const recipients = await this.recipientsOf(messageId);
     const events: MessageEvent[] = [];
     for await (const value of this.db.values(statusKeys.events(messageId))) events.push(decodeRecord<MessageEvent>(value));
     return { ...summary, recipients, events };
+  }
+
+  private async recipientsOf(messageId: string): Promise<RecipientStatus[]> {
+    const recipients: RecipientStatus[] = [];
+    for await (const value of this.db.values(statusKeys.recipients(messageId))) recipients.push(decodeRecord<RecipientStatus>(value));
+    return recipients;
   }
 }
