@@ -31,6 +31,17 @@ export const DEFAULTS = {
   secretKey: '',
   /** OUTPOST_DOMAIN_RECHECK_INTERVAL: how often verified domains are checked again; one whose records vanished stops sending. */
   domainRecheckInterval: '6h',
+  /** OUTPOST_REDIS_NAMESPACE: prefix of every Redis key, so deployments can share one Redis. */
+  redisNamespace: 'outpost',
+  /** OUTPOST_SMTP_HOST: address the SMTP listeners (submission on 587 and 465) bind. */
+  smtpHost: '0.0.0.0',
+  /** OUTPOST_SUBMISSION_PORT: SMTP submission with STARTTLS, AUTH required ('off' disables). */
+  submissionPort: '587',
+  /** OUTPOST_SUBMISSION_TLS_PORT: SMTP submission over implicit TLS ('off' disables). */
+  submissionTlsPort: '465',
+  /** OUTPOST_TLS_CERT / OUTPOST_TLS_KEY: PEM files for STARTTLS and 465 (give both); empty = a self-signed certificate generated into the data dir. */
+  tlsCert: '',
+  tlsKey: '',
   /** OUTPOST_REDIS_URL: shared state in Redis (cluster mode); empty = embedded LevelDB only. */
   redisUrl: '',
   /** OUTPOST_LOG_LEVEL: pino level (trace, debug, info, warn, error, fatal, silent). */
@@ -104,6 +115,47 @@ export const DEFAULTS = {
      * memory by the scheduler) without bound.
      */
     maxQueuedRecipients: 1_000_000,
+  },
+
+  /**
+   * Limits and timeouts of the SMTP submission listeners (587 and 465), against
+   * floods, slow clients and key guessing. Each has its variable (config/submission.ts).
+   */
+  submission: {
+    /** OUTPOST_SUBMISSION_MAX_CONNECTIONS: open connections on both ports together; beyond, 421 4.7.0 and closed. */
+    maxConnections: 200,
+    /** OUTPOST_SUBMISSION_MAX_CONNECTIONS_PER_IP: open connections from one client address; beyond, 421 4.7.0 and closed. */
+    maxConnectionsPerIp: 20,
+    /** OUTPOST_SUBMISSION_IDLE_TIMEOUT: silence from a client the server is waiting for; then 421 4.4.2. */
+    idleTimeout: '60s',
+    /**
+     * OUTPOST_SUBMISSION_COMMAND_TIMEOUT: longest wait for the next complete command line (RFC 5321
+     * 4.5.3.2.7 asks servers to wait 5 minutes); a client trickling a byte at a time keeps the idle
+     * timer alive but not this one.
+     */
+    commandTimeout: '5m',
+    /** OUTPOST_SUBMISSION_TRANSACTION_TIMEOUT: from MAIL FROM to the last byte of DATA (30 MiB at 100 KB/s takes 5 minutes). */
+    transactionTimeout: '10m',
+    /** OUTPOST_SUBMISSION_MAX_RECIPIENTS: RCPT TO per message; beyond, 452 4.5.3. */
+    maxRecipients: 1000,
+    /** OUTPOST_SUBMISSION_MAX_LINE_BYTES: longest line of a message without its CRLF (RFC 5322 2.1.1: 998). */
+    maxLineBytes: 998,
+    /** OUTPOST_SUBMISSION_MAX_HEADER_BYTES: largest header block of the message or of any MIME part (Postfix: header_size_limit). */
+    maxHeaderBytes: 100 * 1024,
+    /** OUTPOST_SUBMISSION_MAX_UNAUTHENTICATED_COMMANDS: commands a client may send before AUTH succeeds; then 421 4.7.0. */
+    maxUnauthenticatedCommands: 20,
+    /** OUTPOST_AUTH_FREE_FAILURES: failed AUTHs (per client address, and per account) answered without delay. */
+    authFreeFailures: 3,
+    /** OUTPOST_AUTH_DELAY: delay before answering the first failure past the free ones; it doubles with each further one. */
+    authDelay: '1s',
+    /** OUTPOST_AUTH_MAX_DELAY: the delay stops doubling here. */
+    authMaxDelay: '16s',
+    /** OUTPOST_AUTH_LOCKOUT_FAILURES: failures that lock the address or account out: AUTH answers 454 4.7.0 without checking the key. */
+    authLockoutFailures: 10,
+    /** OUTPOST_AUTH_LOCKOUT: how long a lockout lasts. */
+    authLockout: '15m',
+    /** OUTPOST_AUTH_FAILURE_WINDOW: failures older than this are forgotten. */
+    authFailureWindow: '15m',
   },
 
   /** Each hook call is bounded; past this it counts as a temporary failure. */

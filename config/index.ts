@@ -9,6 +9,7 @@ import net from 'node:net';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration, parseRetrySchedule } from './duration.js';
+import { loadSubmissionConfig, type SubmissionConfig } from './submission.js';
 
 /** A TCP port, or 'off' for a disabled listener. */
 export type PortSetting = number | 'off';
@@ -50,6 +51,7 @@ export interface OutpostConfig {
   publicUrl: string;
   dnsServers: string[];
   redisUrl: string | undefined;
+  redisNamespace: string;
   adminKey: string | undefined;
   sendingIps: string[];
   secretKey: string | undefined;
@@ -59,6 +61,14 @@ export interface OutpostConfig {
   delivery: DeliveryConfig;
   spool: { bodyChunkBytes: number; maxMessageBytes: number };
   api: ApiConfig;
+  /** OUTPOST_SMTP_HOST: where the SMTP listeners bind. */
+  smtpHost: string;
+  submissionPort: PortSetting;
+  submissionTlsPort: PortSetting;
+  /** OUTPOST_TLS_CERT / OUTPOST_TLS_KEY as absolute paths; both undefined = self-signed, generated into the data dir. */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  submission: SubmissionConfig;
   hookTimeoutMs: number;
   shutdownGraceMs: number;
 }
@@ -139,6 +149,16 @@ function parseIpList(text: string, variable: string): string[] {
   });
 }
 
+/** OUTPOST_TLS_CERT and OUTPOST_TLS_KEY go together: a certificate without its key (or the reverse) cannot serve TLS. */
+function loadTlsFiles(env: Env): { tlsCertFile: string | undefined; tlsKeyFile: string | undefined } {
+  const cert = setting(env, 'OUTPOST_TLS_CERT', DEFAULTS.tlsCert);
+  const key = setting(env, 'OUTPOST_TLS_KEY', DEFAULTS.tlsKey);
+  if (Boolean(cert) !== Boolean(key)) {
+    throw new ConfigError(`${cert ? 'OUTPOST_TLS_KEY' : 'OUTPOST_TLS_CERT'} is missing: set OUTPOST_TLS_CERT and OUTPOST_TLS_KEY together (PEM files), or neither for a self-signed certificate`);
+  }
+  return { tlsCertFile: cert ? path.resolve(cert) : undefined, tlsKeyFile: key ? path.resolve(key) : undefined };
+}
+
 /** The configuration for this process; `env` defaults to process.env. */
 export function loadConfig(env: Env = process.env): OutpostConfig {
   const hostname = setting(env, 'OUTPOST_HOSTNAME', DEFAULTS.hostname || os.hostname());
@@ -148,6 +168,11 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
     throw new ConfigError('OUTPOST_DELIVERY_PORT must be a real port (25 on the Internet)');
   }
   const plugins = setting(env, 'OUTPOST_PLUGINS', DEFAULTS.plugins);
+  const redisUrl = setting(env, 'OUTPOST_REDIS_URL', DEFAULTS.redisUrl);
+  if (redisUrl && (!env.OUTPOST_SECRET_KEY || !env.OUTPOST_ADMIN_KEY)) {
+    // keys generated into one node's data dir would differ on every node: DKIM keys sealed on one could not be opened on another
+    throw new ConfigError('with OUTPOST_REDIS_URL (cluster mode) set OUTPOST_SECRET_KEY and OUTPOST_ADMIN_KEY, the same on every node');
+  }
   return {
     dataDir: path.resolve(setting(env, 'OUTPOST_DATA_DIR', DEFAULTS.dataDir)),
     hostname,
@@ -156,6 +181,7 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
     publicUrl: setting(env, 'OUTPOST_PUBLIC_URL', DEFAULTS.publicUrl || `http://${hostname}:${httpPort}`),
     dnsServers: parseDnsServers(setting(env, 'OUTPOST_DNS_SERVERS', DEFAULTS.dnsServers), 'OUTPOST_DNS_SERVERS'),
     redisUrl: setting(env, 'OUTPOST_REDIS_URL', DEFAULTS.redisUrl) || undefined,
+    redisNamespace: setting(env, 'OUTPOST_REDIS_NAMESPACE', DEFAULTS.redisNamespace),
     adminKey: setting(env, 'OUTPOST_ADMIN_KEY', DEFAULTS.adminKey) || undefined,
     sendingIps: parseIpList(setting(env, 'OUTPOST_SENDING_IPS', DEFAULTS.sendingIps), 'OUTPOST_SENDING_IPS'),
     secretKey: setting(env, 'OUTPOST_SECRET_KEY', DEFAULTS.secretKey) || undefined,
@@ -174,6 +200,11 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
     },
     spool: { ...DEFAULTS.spool },
     api: loadApiConfig(env),
+    smtpHost: setting(env, 'OUTPOST_SMTP_HOST', DEFAULTS.smtpHost),
+    submissionPort: parsePort(setting(env, 'OUTPOST_SUBMISSION_PORT', DEFAULTS.submissionPort), 'OUTPOST_SUBMISSION_PORT'),
+    submissionTlsPort: parsePort(setting(env, 'OUTPOST_SUBMISSION_TLS_PORT', DEFAULTS.submissionTlsPort), 'OUTPOST_SUBMISSION_TLS_PORT'),
+    ...loadTlsFiles(env),
+    submission: loadSubmissionConfig(env),
     hookTimeoutMs: DEFAULTS.hookTimeoutMs,
     shutdownGraceMs: DEFAULTS.shutdownGraceMs,
   };

@@ -40,6 +40,16 @@ export const ERROR_REPLIES = {
   attachment_too_large: { http: 413, smtpCode: 552, smtpStatus: '5.3.4' },
   idempotency_in_progress: { http: 409, smtpCode: 451, smtpStatus: '4.3.0' },
   idempotency_key_reused: { http: 422, smtpCode: 554, smtpStatus: '5.5.0' },
+  // SMTP submission (core/submission/): session-level refusals with no REST counterpart get the closest HTTP status.
+  auth_required: { http: 401, smtpCode: 530, smtpStatus: '5.7.0' },
+  tls_required: { http: 403, smtpCode: 538, smtpStatus: '5.7.11' },
+  auth_throttled: { http: 429, smtpCode: 454, smtpStatus: '4.7.0' },
+  sender_address_refused: { http: 400, smtpCode: 553, smtpStatus: '5.1.7' },
+  recipient_address_refused: { http: 400, smtpCode: 553, smtpStatus: '5.1.3' },
+  unsafe_data_bytes: { http: 400, smtpCode: 550, smtpStatus: '5.5.2' },
+  too_many_connections: { http: 429, smtpCode: 421, smtpStatus: '4.7.0' },
+  too_many_unauthenticated_commands: { http: 429, smtpCode: 421, smtpStatus: '4.7.0' },
+  session_timeout: { http: 408, smtpCode: 421, smtpStatus: '4.4.2' },
 } as const satisfies Record<string, ReplyMapping>;
 
 export type ErrorCode = keyof typeof ERROR_REPLIES;
@@ -247,5 +257,68 @@ export class IdempotencyInProgressError extends OutpostError {
 export class IdempotencyKeyReusedError extends OutpostError {
   constructor(message: string) {
     super('idempotency_key_reused', message);
+  }
+}
+
+/** SMTP: MAIL, RCPT or DATA before a successful AUTH (530 5.7.0); Outpost never relays for an unauthenticated client. */
+export class AuthRequiredError extends OutpostError {
+  constructor(message: string) {
+    super('auth_required', message);
+  }
+}
+
+/** SMTP: AUTH on a connection that is not encrypted yet (538 5.7.11, RFC 4954): the key must never cross the network in clear. */
+export class TlsRequiredError extends OutpostError {
+  constructor(message: string) {
+    super('tls_required', message);
+  }
+}
+
+/** SMTP: AUTH refused without checking the key, after too many failures from this address or for this account (454 4.7.0). */
+export class AuthThrottledError extends OutpostError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('auth_throttled', message);
+  }
+}
+
+/** SMTP: a MAIL FROM address Outpost will not send from (null sender, relay forms, bad syntax). */
+export class SenderAddressRefusedError extends OutpostError {
+  constructor(message: string) {
+    super('sender_address_refused', message);
+  }
+}
+
+/** SMTP: a RCPT TO address Outpost cannot deliver unambiguously (percent hack, bang path, source route, quoted local part...). */
+export class RecipientAddressRefusedError extends OutpostError {
+  constructor(message: string) {
+    super('recipient_address_refused', message);
+  }
+}
+
+/** SMTP: DATA held a bare CR, a bare LF or a NUL, bytes a lenient server down the line could read as the end of the message (SMTP smuggling). */
+export class UnsafeDataBytesError extends OutpostError {
+  constructor(message: string) {
+    super('unsafe_data_bytes', message);
+  }
+}
+
+/** SMTP: a connection over the per-address or total limit (421 4.7.0, then closed). */
+export class TooManyConnectionsError extends OutpostError {
+  constructor(message: string) {
+    super('too_many_connections', message);
+  }
+}
+
+/** SMTP: a client that keeps sending commands without authenticating (421 4.7.0, then closed). */
+export class TooManyUnauthenticatedCommandsError extends OutpostError {
+  constructor(message: string) {
+    super('too_many_unauthenticated_commands', message);
+  }
+}
+
+/** SMTP: a client too slow for the idle, command or transaction timeout (421 4.4.2, then closed). */
+export class SessionTimeoutError extends OutpostError {
+  constructor(message: string) {
+    super('session_timeout', message);
   }
 }

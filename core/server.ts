@@ -15,6 +15,7 @@ import { builtinPlugins } from '../plugins/index.js';
 import { AccountService } from './accounts/accounts.js';
 import { loadAdminKey } from './accounts/admin-key.js';
 import { LevelSharedStore } from './state/level-shared-store.js';
+import { RedisSharedStore } from './state/redis-shared-store.js';
 import type { SharedStore } from './state/shared-store.js';
 import { createDnsResolver } from './dns-resolver.js';
 import { DomainService } from './domains/domains.js';
@@ -35,6 +36,7 @@ import { importPlugin, registerPlugin, type OutpostPlugin } from './plugins.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { recoverQueue } from './spool/recover.js';
 import { Spool } from './spool/spool.js';
+import { SubmissionListeners } from './submission/listeners.js';
 import { LevelStatusStore, type MessageStatusView, type StatusStore } from './status/status-store.js';
 
 export interface OutpostOptions {
@@ -49,6 +51,7 @@ export interface OutpostOptions {
 export class Outpost {
   readonly events: EventBus;
   private httpServer: http.Server | undefined;
+  private submissionListeners: SubmissionListeners | undefined;
   private stopping: Promise<void> | undefined;
   private domainRecheck: NodeJS.Timeout | undefined;
 
@@ -76,8 +79,12 @@ export class Outpost {
     const httpServer = config.httpPort === 'off' ? undefined : http.createServer();
     if (httpServer && config.httpPort !== 'off') await listen(httpServer, config.httpHost, config.httpPort, 'OUTPOST_HTTP_PORT');
 
+    let submissionListeners: SubmissionListeners | undefined;
     let spool: Spool | undefined;
+    let store: SharedStore | undefined;
     try {
+      // bound now like HTTP, so a busy port fails the start at once; they take mail only after serve() below
+      submissionListeners = await SubmissionListeners.bind(config, logger, now);
       spool = await Spool.open(path.join(config.dataDir, 'spool'));
       const status = new LevelStatusStore(spool.db);
       const events = new EventBus(logger);
@@ -87,7 +94,9 @@ export class Outpost {
       hooks.onHookTimed = (timing) => metrics.hookTimed(timing);
       spool.committer.onBatchWritten = (milliseconds, writes) => metrics.spoolBatchWritten(milliseconds, writes);
       spool.committer.onBatchFailed = () => metrics.spoolBatchFailed();
-      const store = new LevelSharedStore(spool.db, spool.committer);
+      store = config.redisUrl
+        ? await RedisSharedStore.connect(config.redisUrl, logger, config.redisNamespace)
+        : new LevelSharedStore(spool.db, spool.committer);
       const accounts = new AccountService(store, now);
       const adminKey = await loadAdminKey(config.adminKey, config.dataDir, (key, file) => {
         process.stderr.write(`outpost: generated the admin key (kept in ${file}, shown only now): ${key}\n`);
@@ -150,10 +159,17 @@ export class Outpost {
         httpServer.on('request', app.callback());
         outpost.httpServer = httpServer;
       }
-      logger.info({ http: httpServer ? outpost.httpAddress : 'off', dataDir: config.dataDir }, 'outpost started');
+      submissionListeners.serve({ accounts, domains, submit: (submission) => outpost.submit(submission) });
+      outpost.submissionListeners = submissionListeners;
+      logger.info(
+        { http: httpServer ? outpost.httpAddress : 'off', submission: outpost.submissionAddress ?? 'off', submissionTls: outpost.submissionTlsAddress ?? 'off', dataDir: config.dataDir },
+        'outpost started',
+      );
       return outpost;
     } catch (error) {
       httpServer?.close();
+      await submissionListeners?.close(0);
+      await store?.close();
       await spool?.close();
       throw error;
     }
@@ -184,7 +200,7 @@ export class Outpost {
   /** Parts that are down (for /health): enabled listeners not listening, a spool that is closed or cannot write. */
   failingParts(): string[] {
     return failingParts({
-      listeners: { http: this.httpServer },
+      listeners: { http: this.httpServer, ...this.submissionListeners?.health() },
       spool: { open: this.spool.db.status === 'open', writesFailing: this.spool.committer.failing },
     });
   }
@@ -209,6 +225,21 @@ export class Outpost {
     return address ? `${address.address}:${address.port}` : undefined;
   }
 
+  /** `host:port` of the SMTP submission listener (587, STARTTLS); undefined when off. */
+  get submissionAddress(): string | undefined {
+    return this.submissionListeners?.address('submission');
+  }
+
+  /** `host:port` of the SMTP submission listener with implicit TLS (465); undefined when off. */
+  get submissionTlsAddress(): string | undefined {
+    return this.submissionListeners?.address('submission_tls');
+  }
+
+  /** Reads OUTPOST_TLS_CERT/KEY (or the generated certificate) again for new SMTP connections (SIGHUP); the listeners stay open. */
+  async reloadTlsCertificate(): Promise<void> {
+    await this.submissionListeners?.reloadCertificate();
+  }
+
   /** Graceful stop; calling it again returns the same promise. */
   stop(graceMs = this.config.shutdownGraceMs): Promise<void> {
     this.stopping ??= this.shutDown(graceMs);
@@ -218,6 +249,8 @@ export class Outpost {
   private async shutDown(graceMs: number): Promise<void> {
     clearInterval(this.domainRecheck);
     this.logger.info({ graceMs }, 'stopping: no new submissions, finishing deliveries in flight');
+    // SMTP first: no new connections, idle sessions told 421 now, transactions in progress finish or get 421
+    const smtpClosed = this.submissionListeners?.close(graceMs);
     const submissionsDone = this.pipeline.drain();
     const httpClosed = new Promise<void>((resolve) => (this.httpServer ? this.httpServer.close(() => resolve()) : resolve()));
     this.httpServer?.closeIdleConnections();
@@ -225,6 +258,7 @@ export class Outpost {
     await this.scheduler.stop(graceMs);
     this.httpServer?.closeAllConnections();
     await httpClosed;
+    await smtpClosed;
     await this.store.close();
     await this.spool.close();
     this.logger.info('stopped');

@@ -2,9 +2,11 @@
  * Operational endpoints, no authentication: GET /health (200 only when every
  * enabled listener is up and the spool takes writes, 503 naming what is down;
  * the queue size rides along but never fails the check) and GET /metrics
- * (Prometheus text). Neither says anything about any account's mail.
+ * (Prometheus text), GET /v1/openapi.json (the API description). None says
+ * anything about any account's mail.
  */
 import type Router from '@koa/router';
+import { openApiDocument } from '../openapi.js';
 import type { ApiServices, ApiState } from '../services.js';
 
 export function registerOpsRoutes(router: Router<ApiState>, services: ApiServices): void {
@@ -15,6 +17,11 @@ export function registerOpsRoutes(router: Router<ApiState>, services: ApiService
     ctx.set('Cache-Control', 'no-store');
     ctx.status = failing.length === 0 ? 200 : 503;
     ctx.body = failing.length === 0 ? { status: 'ok', queue } : { status: 'unavailable', failing, queue };
+  });
+
+  const openApi = openApiDocument(services.config.publicUrl);
+  router.get('/v1/openapi.json', (ctx) => {
+    ctx.body = openApi;
   });
 
   router.get('/metrics', async (ctx) => {

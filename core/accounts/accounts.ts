@@ -41,6 +41,16 @@ export function accountView(account: Account): AccountView {
 const KEY_PATTERN = /^op_(a[0-9a-f]{20})_([A-Za-z0-9_-]{43})$/;
 const UNKNOWN_ACCOUNT_HASH = hashSecret('x'.repeat(43));
 
+/** The account id a key names in its `op_<id>_` prefix, valid key or not (SMTP AUTH counts failures per claimed account). */
+export function accountIdInKey(apiKey: string): string | undefined {
+  return KEY_PATTERN.exec(apiKey)?.[1];
+}
+
+/** Whether `text` has the shape of an account id (an SMTP AUTH user name may be one). */
+export function isAccountId(text: string): boolean {
+  return /^a[0-9a-f]{20}$/.test(text);
+}
+
 function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }

@@ -65,6 +65,8 @@ describe('loadConfig', () => {
       OUTPOST_MAX_QUEUE_TIME: '2h',
       OUTPOST_ALLOW_PRIVATE_TARGETS: 'yes',
       OUTPOST_REDIS_URL: 'redis://127.0.0.1:6379',
+      OUTPOST_SECRET_KEY: 'ab'.repeat(32),
+      OUTPOST_ADMIN_KEY: 'shared-admin-key',
       OUTPOST_LOG_LEVEL: 'debug',
       OUTPOST_PLUGINS: ' a , ,b,',
     });
