@@ -2,7 +2,8 @@
 /**
  * `npm start`: runs Outpost with config/defaults.ts overridden by OUTPOST_*
  * variables. A start-up failure (bad setting, busy port, locked data dir)
- * prints one line naming the fix and exits 1; SIGTERM/SIGINT stop gracefully.
+ * prints one line naming the fix and exits 1; SIGTERM/SIGINT stop gracefully;
+ * SIGHUP reloads the TLS certificate of the SMTP listeners.
  */
 import { loadConfig } from '../config/index.js';
 import { OutpostError } from '../core/errors.js';
@@ -27,6 +28,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // a renewed certificate is picked up without a restart; a bad one is refused and the old one kept
+  process.on('SIGHUP', () => {
+    outpost.reloadTlsCertificate().catch((error: unknown) => outpost.logger.error({ err: error }, 'TLS certificate reload failed; the previous certificate stays in use'));
+  });
 }
 
 main().catch((error: unknown) => {

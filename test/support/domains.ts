@@ -2,9 +2,8 @@
  * Gives a test account a verified sending domain: adds it over the API,
  * publishes the records Outpost asks for in the test DNS server, verifies it.
  */
-import type { Outpost } from '../../core/server.js';
 import type { DnsRecords, TestDnsServer } from './dns-server.js';
-import { request } from './http.js';
+import { request, type HttpTarget } from './http.js';
 
 interface DomainRecordsView {
   status: string;
@@ -24,7 +23,7 @@ export function publishRecords(dns: TestDnsServer, view: DomainRecordsView): voi
 }
 
 /** Adds, publishes and verifies `domain` for the account of `apiKey`. */
-export async function addVerifiedDomain(outpost: Outpost, dns: TestDnsServer, apiKey: string, domain: string): Promise<void> {
+export async function addVerifiedDomain(outpost: HttpTarget, dns: TestDnsServer, apiKey: string, domain: string): Promise<void> {
   const added = await request<DomainRecordsView>(outpost, 'POST', '/v1/domains', { key: apiKey, json: { domain } });
   if (added.status !== 201) throw new Error(`adding ${domain} failed: ${added.status} ${JSON.stringify(added.body)}`);
   publishRecords(dns, added.body);

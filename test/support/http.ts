@@ -1,9 +1,14 @@
 /**
  * A tiny HTTP client for API tests (Node's fetch) against a TestOutpost, plus
- * account creation through the admin endpoint.
+ * account creation through the admin endpoint. Any server with an HTTP address
+ * will do: an in-process Outpost, or a child process (outpost-process.ts).
  */
-import type { Outpost } from '../../core/server.js';
 import { TEST_ADMIN_KEY } from './outpost.js';
+
+/** What the helpers need of a server: where its HTTP listener is (an Outpost, or an OutpostChild once ready). */
+export interface HttpTarget {
+  readonly httpAddress: string | undefined;
+}
 
 export interface HttpResponse<T = unknown> {
   status: number;
@@ -11,7 +16,7 @@ export interface HttpResponse<T = unknown> {
   body: T;
 }
 
-export function baseUrlOf(outpost: Outpost): string {
+export function baseUrlOf(outpost: HttpTarget): string {
   const address = outpost.httpAddress;
   if (!address) throw new Error('the test server has no HTTP listener');
   return `http://${address}`;
@@ -19,7 +24,7 @@ export function baseUrlOf(outpost: Outpost): string {
 
 /** Sends a request; `json` is serialised, `body` is sent as is. */
 export async function request<T = Record<string, unknown>>(
-  outpost: Outpost,
+  outpost: HttpTarget,
   method: string,
   path: string,
   options: { key?: string; json?: unknown; body?: BodyInit; headers?: Record<string, string> } = {},
@@ -43,7 +48,7 @@ export async function request<T = Record<string, unknown>>(
 }
 
 /** Creates an account through POST /v1/accounts; returns its id and API key. */
-export async function createAccount(outpost: Outpost, name = 'acme'): Promise<{ id: string; apiKey: string }> {
+export async function createAccount(outpost: HttpTarget, name = 'acme'): Promise<{ id: string; apiKey: string }> {
   const response = await request<{ id: string; api_key: string }>(outpost, 'POST', '/v1/accounts', { key: TEST_ADMIN_KEY, json: { name } });
   if (response.status !== 201) throw new Error(`account creation failed: ${response.status} ${JSON.stringify(response.body)}`);
   return { id: response.body.id, apiKey: response.body.api_key };

@@ -39,6 +39,10 @@ export function testEnv(options: { dnsAddress: string; deliveryPort: number; dat
     OUTPOST_DATA_DIR: options.dataDir,
     OUTPOST_HTTP_HOST: '127.0.0.1',
     OUTPOST_HTTP_PORT: '0',
+    // never 587/465: the submission listeners bind a free port on loopback (outpost.submissionAddress)
+    OUTPOST_SMTP_HOST: '127.0.0.1',
+    OUTPOST_SUBMISSION_PORT: '0',
+    OUTPOST_SUBMISSION_TLS_PORT: '0',
     OUTPOST_HOSTNAME: 'outpost.test',
     OUTPOST_DNS_SERVERS: options.dnsAddress,
     OUTPOST_DELIVERY_PORT: String(options.deliveryPort),
