@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ForbiddenError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { KeyedSerializer } from '../state/keyed-serializer.js';
 import type { SharedCollection, SharedStore } from '../state/shared-store.js';
 
 export interface Account {
@@ -63,7 +64,7 @@ function newKeyFor(accountId: string): { apiKey: string; keyHash: string } {
 export class AccountService {
   private readonly accounts: SharedCollection<Account>;
   /** Serialises read-modify-write per account, so a rotation and a status change cannot undo each other. */
-  private readonly updates = new Map<string, Promise<unknown>>();
+  private readonly updates = new KeyedSerializer();
 
   constructor(store: SharedStore, private readonly now: () => number = Date.now) {
     this.accounts = store.collection<Account>('accounts');
@@ -118,11 +119,7 @@ export class AccountService {
   }
 
   private update<T>(id: string, change: () => Promise<T>): Promise<T> {
-    const result = (this.updates.get(id) ?? Promise.resolve()).then(change);
-    const settled = result.catch(() => undefined);
-    this.updates.set(id, settled);
-    void settled.then(() => this.updates.get(id) === settled && this.updates.delete(id));
-    return result;
+    return this.updates.run(id, change);
   }
 
   /** The active account owning `apiKey`; UnauthorizedError or ForbiddenError otherwise. */

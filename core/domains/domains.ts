@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { DnsResolver } from '../dns-resolver.js';
 import { DomainExistsError, InvalidRequestError, NotFoundError } from '../errors.js';
 import type { EventBus } from '../events.js';
+import { KeyedSerializer } from '../state/keyed-serializer.js';
 import type { SharedCollection, SharedStore } from '../state/shared-store.js';
 import { generateDkimKey, type DkimAlgorithm } from './dkim-keys.js';
 import { expectedRecords, type DnsRecord, type SendingIdentity } from './dns-records.js';
@@ -38,6 +39,8 @@ const DOMAIN_NAME = /^(?=.{4,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$
 export class DomainService {
   private readonly domains: SharedCollection<DomainRecord>;
   private readonly signingKeys = new Map<string, SigningKey>();
+  /** Read-modify-write of one domain never interleaves (create vs create, verify vs rotate). */
+  private readonly perDomain = new KeyedSerializer();
 
   constructor(private readonly deps: DomainServiceDeps) {
     this.domains = deps.store.collection<DomainRecord>('domains');
@@ -50,6 +53,10 @@ export class DomainService {
   async create(accountId: string, name: string, algorithm: DkimAlgorithm = 'rsa'): Promise<DomainRecord> {
     const domain = name.trim().toLowerCase().replace(/\.$/, '');
     if (!DOMAIN_NAME.test(domain)) throw new InvalidRequestError(`domain: "${name}" is not a domain name like example.com`);
+    return this.perDomain.run(domain, () => this.createUnlocked(accountId, domain, algorithm));
+  }
+
+  private async createUnlocked(accountId: string, domain: string, algorithm: DkimAlgorithm): Promise<DomainRecord> {
     const existing = await this.domains.get(domain);
     if (existing) {
       throw new DomainExistsError(existing.accountId === accountId ? `${domain} is already added; verify it with POST /v1/domains/${domain}/verify` : `${domain} is registered by another account`);
@@ -70,11 +77,13 @@ export class DomainService {
     return (await this.domains.list()).filter((record) => record.accountId === accountId).sort((a, b) => a.domain.localeCompare(b.domain));
   }
 
-  async updateDefaults(accountId: string, name: string, defaults: DomainDefaults): Promise<DomainRecord> {
-    const record = await this.get(accountId, name);
-    const updated = { ...record, defaults: { ...record.defaults, ...defaults } };
-    await this.domains.put(record.domain, updated);
-    return updated;
+  updateDefaults(accountId: string, name: string, defaults: DomainDefaults): Promise<DomainRecord> {
+    return this.perDomain.run(name.toLowerCase(), async () => {
+      const record = await this.get(accountId, name);
+      const updated = { ...record, defaults: { ...record.defaults, ...defaults } };
+      await this.domains.put(record.domain, updated);
+      return updated;
+    });
   }
 
   async delete(accountId: string, name: string): Promise<void> {
@@ -84,27 +93,33 @@ export class DomainService {
   }
 
   /** Starts a rotation: a new key to publish next to the current one, used once verified. */
-  async rotateDkim(accountId: string, name: string, algorithm?: DkimAlgorithm): Promise<DomainRecord> {
-    const record = await this.get(accountId, name);
-    const next = this.newKey(algorithm ?? record.dkim.active.algorithm, this.deps.now());
-    const updated = { ...record, dkim: { ...record.dkim, next } };
-    await this.domains.put(record.domain, updated);
-    return updated;
+  rotateDkim(accountId: string, name: string, algorithm?: DkimAlgorithm): Promise<DomainRecord> {
+    return this.perDomain.run(name.toLowerCase(), async () => {
+      const record = await this.get(accountId, name);
+      const next = this.newKey(algorithm ?? record.dkim.active.algorithm, this.deps.now());
+      const updated = { ...record, dkim: { ...record.dkim, next } };
+      await this.domains.put(record.domain, updated);
+      return updated;
+    });
   }
 
   /**
    * Looks the records up and stores the result. A rotation completes here: once
    * the new DKIM key is published, it becomes the signing key.
    */
-  async verify(accountId: string, name: string): Promise<DomainRecord> {
-    return this.check(await this.get(accountId, name));
+  verify(accountId: string, name: string): Promise<DomainRecord> {
+    return this.perDomain.run(name.toLowerCase(), async () => this.check(await this.get(accountId, name)));
   }
 
   /** Re-checks every verified domain (scheduled); those whose records went away go back to pending. */
   async reverifyAll(): Promise<void> {
     for (const record of await this.domains.list()) {
       if (record.status !== 'verified') continue;
-      await this.check(record).catch((error: unknown) => this.deps.logger.warn({ err: error, domain: record.domain }, 'scheduled domain verification failed'));
+      await this.perDomain.run(record.domain, async () => {
+        // re-read under the lock: a rotation or delete may have happened since the list
+        const current = await this.domains.get(record.domain);
+        if (current?.status === 'verified') await this.check(current);
+      }).catch((error: unknown) => this.deps.logger.warn({ err: error, domain: record.domain }, 'scheduled domain verification failed'));
     }
   }
 

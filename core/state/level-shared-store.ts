@@ -6,6 +6,7 @@
  */
 import type { Level } from 'level';
 import type { GroupCommitter } from '../spool/group-commit.js';
+import { KeyedSerializer } from './keyed-serializer.js';
 import type { SharedCollection, SharedStore } from './shared-store.js';
 
 /** How often expired temporary values are swept. */
@@ -14,7 +15,7 @@ const SWEEP_INTERVAL_MS = 10 * 60_000;
 export class LevelSharedStore implements SharedStore {
   private readonly counters = new Map<string, { count: number; resetAt: number }>();
   /** Serialises putIfAbsent per key: check and write must not interleave. */
-  private readonly keyLocks = new Map<string, Promise<unknown>>();
+  private readonly perKey = new KeyedSerializer();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -44,16 +45,11 @@ export class LevelSharedStore implements SharedStore {
   }
 
   async putIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {
-    const previous = this.keyLocks.get(key) ?? Promise.resolve();
-    const attempt = previous.then(async () => {
+    return this.perKey.run(key, async () => {
       if ((await this.getTemporary(key)) !== undefined) return false;
       await this.putWithTtl(key, value, ttlMs);
       return true;
     });
-    const settled = attempt.catch(() => undefined);
-    this.keyLocks.set(key, settled);
-    void settled.then(() => this.keyLocks.get(key) === settled && this.keyLocks.delete(key));
-    return attempt;
   }
 
   async getTemporary(key: string): Promise<string | undefined> {
