@@ -175,6 +175,18 @@ describe('sending domains', () => {
     assert.match(mx.messages[0]!.mailFrom, new RegExp(`^bounce\\+${sent.body.id}@bounce\\.acme\\.test$`));
   });
 
+  it('signs with an Ed25519 key when the domain asks for one (RFC 8463)', async () => {
+    const response = await request<DomainView>(server.outpost, 'POST', '/v1/domains', { key, json: { domain: 'acme.test', dkim_algorithm: 'ed25519' } });
+    assert.equal(response.status, 201);
+    assert.match(recordOf(response.body, 'dkim').value, /^v=DKIM1; k=ed25519; p=[A-Za-z0-9+/]{43}=$/);
+    publish(response.body);
+    assert.equal((await verify()).status, 'verified');
+    const sent = await send('news@acme.test');
+    const result = await deliveredAuthentication(sent.body.id);
+    assert.equal(result.dkim.results[0]?.status.result, 'pass', JSON.stringify(result.dkim.results));
+    assert.match(mx.messages[0]!.raw.toString(), /DKIM-Signature: [^]*a=ed25519-sha256/);
+  });
+
   it('rotates the DKIM key without a moment of unverifiable mail', async () => {
     const view = await addDomain();
     publish(view);
