@@ -12,6 +12,13 @@
  *   CHILD_SUBMIT_INTERVAL_MS            pace: submission n starts no earlier than (n-1) x this
  *                                       after the first (default 0: as fast as the spool takes them)
  *   CHILD_RECIPIENT_DOMAIN              message n goes to rcpt<n>@DOMAIN (default dest.test)
+ *   CHILD_RECIPIENTS_PER_MESSAGE        k > 1 adds rcpt<n>-2@DOMAIN ... rcpt<n>-k@DOMAIN (default 1)
+ *   CHILD_SUBMIT_REPORT                 `each` (default): submitting/acked/submit-failed per message;
+ *                                       `summary`: only submitted-all (large queues, where the IPC
+ *                                       traffic would cost more than the submissions)
+ *   CHILD_SHUTDOWN_GRACE_MS             grace for deliveries in flight on SIGTERM (default: the config's, 30 s)
+ *   CHILD_SUBMIT_ON_REQUEST             1: start submitting only when the parent sends `{ type: 'submit' }`
+ *                                       (after it has set up what else it wants to run alongside)
  *   CHILD_MAX_CONNECTIONS_PER_DOMAIN    config.delivery.maxConnectionsPerDomain
  *   CHILD_MAX_MESSAGES_PER_CONNECTION   config.delivery.maxMessagesPerConnection
  *   CHILD_IDLE_CONNECTION_MS            config.delivery.idleConnectionMs (default 200, as startOutpost)
@@ -20,7 +27,9 @@
  * (queue recovered, delivery running); for every submission `submitting` before
  * it enters the pipeline and `acked` only after its receipt resolved, i.e. once
  * it is durably queued; `submit-failed`; `submitted-all`; `stats` in answer to
- * a `{ type: 'stats' }` request; `fatal` when the server cannot start.
+ * a `{ type: 'stats' }` request (queue sizes, RSS and CPU of this process);
+ * `stopping` once SIGTERM has been acted on (from then on no submission is
+ * accepted); `fatal` when the server cannot start.
  * Message n carries the header `X-Test-Seq: n` (1-based) so the parent can tell
  * deliveries apart at the MX. SIGTERM (or the parent going away) stops the
  * server gracefully and exits 0.
@@ -34,11 +43,12 @@ export type ChildMessage =
   | { type: 'submitting'; seq: number }
   | { type: 'acked'; seq: number; id: string }
   | { type: 'submit-failed'; seq: number; error: string }
-  | { type: 'submitted-all'; acked: number; failed: number }
-  | { type: 'stats'; queued: number; active: number }
+  | { type: 'submitted-all'; acked: number; failed: number; elapsedMs: number }
+  | { type: 'stats'; queued: number; active: number; rssBytes: number; maxRssBytes: number; cpuMicros: number }
+  | { type: 'stopping' }
   | { type: 'fatal'; error: string };
 
-export type ParentMessage = { type: 'stats' };
+export type ParentMessage = { type: 'stats' } | { type: 'submit' };
 
 /** Not exported as a value: importing this file runs the server. Use `import type` only. */
 const SEQ_HEADER = 'X-Test-Seq';
@@ -61,7 +71,17 @@ function positiveIntFromEnv(name: string): number | undefined {
   return value;
 }
 
-async function submitAll(outpost: Outpost, count: number, concurrency: number, intervalMs: number, domain: string): Promise<void> {
+interface SubmitPlan {
+  count: number;
+  concurrency: number;
+  intervalMs: number;
+  domain: string;
+  recipientsPerMessage: number;
+  reportEach: boolean;
+}
+
+async function submitAll(outpost: Outpost, plan: SubmitPlan): Promise<void> {
+  const { count, concurrency, intervalMs, domain, recipientsPerMessage, reportEach } = plan;
   const startedAt = Date.now();
   let next = 1;
   let acked = 0;
@@ -72,7 +92,8 @@ async function submitAll(outpost: Outpost, count: number, concurrency: number, i
       const wait = startedAt + (seq - 1) * intervalMs - Date.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const to = [`rcpt${seq}@${domain}`];
-      send({ type: 'submitting', seq });
+      for (let extra = 2; extra <= recipientsPerMessage; extra++) to.push(`rcpt${seq}-${extra}@${domain}`);
+      if (reportEach) send({ type: 'submitting', seq });
       try {
         const receipt = await outpost.submit({
           from: 'sender@outpost.test',
@@ -81,15 +102,15 @@ async function submitAll(outpost: Outpost, count: number, concurrency: number, i
           source: 'internal',
         });
         acked++;
-        send({ type: 'acked', seq, id: receipt.id });
+        if (reportEach) send({ type: 'acked', seq, id: receipt.id });
       } catch (error) {
         failed++;
-        send({ type: 'submit-failed', seq, error: (error as Error).message });
+        if (reportEach) send({ type: 'submit-failed', seq, error: (error as Error).message });
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
-  send({ type: 'submitted-all', acked, failed });
+  send({ type: 'submitted-all', acked, failed, elapsedMs: Date.now() - startedAt });
 }
 
 async function main(): Promise<void> {
@@ -110,10 +131,14 @@ async function main(): Promise<void> {
   }
 
   let stopping = false;
+  const graceMs = positiveIntFromEnv('CHILD_SHUTDOWN_GRACE_MS');
   const shutDown = (): void => {
     if (stopping) return;
     stopping = true;
-    outpost.stop().then(
+    // stop() refuses new submissions synchronously, before its first await: `stopping` is sent after that
+    const stopped = outpost.stop(graceMs);
+    send({ type: 'stopping' });
+    stopped.then(
       () => process.exit(0),
       (error: unknown) => {
         process.stderr.write(`outpost-child: stop failed: ${(error as Error).stack ?? String(error)}\n`);
@@ -124,21 +149,36 @@ async function main(): Promise<void> {
   process.on('SIGTERM', shutDown);
   // an orphan would keep the data dir locked and deliver behind the test's back
   process.on('disconnect', shutDown);
+  let submitRequested: () => void = () => {};
+  const submitRequest = new Promise<void>((resolve) => (submitRequested = resolve));
   process.on('message', (message: ParentMessage) => {
-    if (message?.type === 'stats') send({ type: 'stats', queued: outpost.queuedRecipients, active: outpost.activeDeliveries });
+    if (message?.type === 'submit') submitRequested();
+    if (message?.type !== 'stats') return;
+    const cpu = process.cpuUsage();
+    send({
+      type: 'stats',
+      queued: outpost.queuedRecipients,
+      active: outpost.activeDeliveries,
+      rssBytes: process.memoryUsage.rss(),
+      // ru_maxrss is in kilobytes on Linux
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      cpuMicros: cpu.user + cpu.system,
+    });
   });
 
   send({ type: 'ready', pid: process.pid, dataDir: outpost.config.dataDir, httpAddress: outpost.httpAddress });
 
   const count = positiveIntFromEnv('CHILD_SUBMIT_COUNT');
   if (count) {
-    await submitAll(
-      outpost,
+    if (process.env.CHILD_SUBMIT_ON_REQUEST === '1') await submitRequest;
+    await submitAll(outpost, {
       count,
-      positiveIntFromEnv('CHILD_SUBMIT_CONCURRENCY') ?? 8,
-      positiveIntFromEnv('CHILD_SUBMIT_INTERVAL_MS') ?? 0,
-      process.env.CHILD_RECIPIENT_DOMAIN || 'dest.test',
-    );
+      concurrency: positiveIntFromEnv('CHILD_SUBMIT_CONCURRENCY') ?? 8,
+      intervalMs: positiveIntFromEnv('CHILD_SUBMIT_INTERVAL_MS') ?? 0,
+      domain: process.env.CHILD_RECIPIENT_DOMAIN || 'dest.test',
+      recipientsPerMessage: Math.max(1, positiveIntFromEnv('CHILD_RECIPIENTS_PER_MESSAGE') ?? 1),
+      reportEach: (process.env.CHILD_SUBMIT_REPORT || 'each') !== 'summary',
+    });
   }
 }
 

@@ -1,0 +1,112 @@
+/**
+ * REST submission: POST /v1/mail/send at concurrency 1, 10 and 50 (keep-alive
+ * HTTP clients in this process), a bounded number of requests per level
+ * (default 2,000), each a ~2 KB text message to one recipient from a verified
+ * domain: composed, DKIM-signed (RSA-2048) and fsynced before the 200. Outpost
+ * runs in its own process with production settings (bench/lib/bench-outpost.ts)
+ * and delivers to Postfix's smtp-sink while it accepts, as it would in use;
+ * each level starts once the previous one's mail has been delivered.
+ *
+ * Reported per level: requests/s, latency p50/p95/p99 (client side, from
+ * sending the request to the last byte of the answer), non-200 answers, and
+ * the server's CPU per send (delivery included).
+ *
+ *   npm run bench:rest -- --requests 2000 --levels 1,10,50
+ *
+ * Bounded: requests per level, and a 5-minute deadline per level; loopback only.
+ */
+import { parseArgs } from 'node:util';
+import { percentile, runHttpLoad } from '../test/support/http-load.js';
+import { SENDER } from '../test/support/rest-sender.js';
+import { SINK_DOMAIN, smtpSourceLikeText, startBenchOutpost } from './lib/bench-outpost.js';
+import { startCountingSink } from './lib/counting-sink.js';
+import { megabytes, peakRssOf, UsageMonitor } from './lib/process-usage.js';
+import { recordResult, round, sectionHeader } from './lib/results.js';
+
+const { values } = parseArgs({
+  options: {
+    requests: { type: 'string', default: '2000' },
+    levels: { type: 'string', default: '1,10,50' },
+    warmup: { type: 'string', default: '200' },
+  },
+});
+const requests = Number(values.requests);
+const levels = values.levels.split(',').map(Number);
+const warmup = Number(values.warmup);
+if (!(requests > 0) || levels.some((level) => !(level >= 1 && level <= 1000))) throw new Error('bad --requests or --levels');
+const LEVEL_DEADLINE_MS = 5 * 60_000;
+
+const sink = await startCountingSink();
+const server = await startBenchOutpost({ sinkPort: sink.port }).catch(async (error: unknown) => {
+  await sink.close(); // smtp-sink is a separate process: never leave it behind
+  throw error;
+});
+const body = { from: SENDER, to: [`user@${SINK_DOMAIN}`], subject: 'bench', text: smtpSourceLikeText() };
+let sent = 0;
+
+async function level(concurrency: number, count: number) {
+  const monitor = new UsageMonitor(server.pid);
+  monitor.start();
+  const load = await runHttpLoad({
+    address: server.httpAddress,
+    path: '/v1/mail/send',
+    headers: server.sender!.headers,
+    bodyFor: () => body,
+    concurrency,
+    requests: count,
+    deadlineMs: LEVEL_DEADLINE_MS,
+  });
+  const ok = load.records.filter((record) => record.status === 200);
+  sent += ok.length;
+  // the next level starts with an empty queue
+  await sink.reached(sent, LEVEL_DEADLINE_MS);
+  const cpuSeconds = monitor.stop();
+  const latencies = ok.map((record) => record.latencyMs).sort((a, b) => a - b);
+  const failed = load.records.filter((record) => record.status !== 200);
+  return {
+    concurrency,
+    requests: load.records.length,
+    ok: ok.length,
+    failed: failed.length,
+    firstFailure: failed[0] ? `${failed[0].status ?? failed[0].error} ${JSON.stringify(failed[0].body)}` : undefined,
+    requestsPerSecond: round(ok.length / (load.wallMs / 1000)),
+    latencyMs: { p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? NaN) },
+    serverCpuMsPerSend: round((cpuSeconds * 1000) / Math.max(1, ok.length)),
+    peakPssMb: megabytes(monitor.peakPssBytes),
+  };
+}
+
+const results = [];
+let peakRssMb = 0;
+try {
+  if (warmup > 0) await level(10, warmup);
+  for (const concurrency of levels) results.push(await level(concurrency, requests));
+  peakRssMb = megabytes(peakRssOf(server.pid));
+} finally {
+  await server.close();
+  await sink.close();
+}
+
+console.log(`\nREST submission: POST /v1/mail/send, ${requests} requests per level, ~2 KB, 1 recipient, DKIM RSA-2048, fsynced; delivery to ${sink.kind} running meanwhile`);
+console.table(
+  results.map((result) => ({
+    concurrency: result.concurrency,
+    'sends/s': result.requestsPerSecond,
+    'p50 ms': result.latencyMs.p50,
+    'p95 ms': result.latencyMs.p95,
+    'p99 ms': result.latencyMs.p99,
+    'non-200': result.failed,
+    'server CPU ms/send': result.serverCpuMsPerSend,
+  })),
+);
+console.log(`peak RSS of the Outpost process: ${peakRssMb} MB`);
+
+await recordResult('rest', {
+  ...sectionHeader('REST submission (POST /v1/mail/send) at fixed concurrency, server in its own process', `npm run bench:rest -- --requests ${requests} --levels ${levels.join(',')}`),
+  requestsPerLevel: requests,
+  warmupRequests: warmup,
+  sink: sink.kind,
+  levels: results,
+  peakRssMb,
+});
+if (results.some((result) => result.failed > 0)) process.exitCode = 1;
