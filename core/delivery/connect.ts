@@ -109,9 +109,15 @@ async function openSession(
     socketTimeout: settings.replyTimeoutMs,
     logger: false,
   });
-  const cancel = (): void => smtp.close();
-  settings.signal?.addEventListener('abort', cancel, { once: true });
+  let cancel = (): void => undefined;
   await new Promise<void>((resolve, reject) => {
+    // close() alone only emits 'end', which settles neither the connect callback nor 'error': reject here too
+    cancel = () => {
+      smtp.close();
+      reject(new Error(`connection to ${mx} [${ip}] cancelled (shutting down)`));
+    };
+    if (settings.signal?.aborted) return cancel();
+    settings.signal?.addEventListener('abort', cancel, { once: true });
     smtp.once('error', reject);
     smtp.connect((error) => {
       smtp.off('error', reject);

@@ -4,6 +4,7 @@
  * session or opens one, sends, and turns what happened into one outcome per
  * recipient. It never writes the spool: the scheduler records the outcomes.
  */
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { connectToMx, type ConnectSettings, type MxConnection } from '../delivery/connect.js';
 import { ConnectionPool, closeQuietly } from '../delivery/connection-pool.js';
@@ -37,7 +38,11 @@ export class DeliverStage {
   /** Aborted by closeAll(): connections still being opened are given up. */
   private readonly shutdown = new AbortController();
 
-  constructor(private readonly deps: DeliverStageDeps) {}
+  constructor(private readonly deps: DeliverStageDeps) {
+    // every connection being opened listens for shutdown; there may be maxConnections of them
+    setMaxListeners(0, this.shutdown.signal);
+  }
+
 
   async deliver(group: DeliveryGroup): Promise<AttemptResult> {
     let damaged: StorageError | undefined;
