@@ -38,7 +38,7 @@ export interface SchedulerDeps {
 
 /** Longest single timer; a far-off retry is re-checked at least this often. */
 const MAX_TIMER_MS = 60_000;
-/** After a failed spool write, wait this long before offering the recipients again. */
+/** After a failed spool write of an outcome, wait this long before writing it again. */
 const STORAGE_RETRY_MS = 5_000;
 
 export class Scheduler {
@@ -186,13 +186,19 @@ export class Scheduler {
       if (next) stillQueued.push(next);
       else done++;
     }
-    try {
-      await this.deps.spool.commit(tx);
-    } catch (error) {
-      // the outcome is lost with the write: offer the recipients again, as after a crash
-      this.deps.logger.error({ err: error, messageId: group.message.id }, 'could not record delivery outcome; recipients stay queued');
-      for (const recipient of group.recipients) this.due.add({ ...recipient, nextAttemptAt: now + STORAGE_RETRY_MS });
-      return;
+    // The attempt already happened: retry writing its outcome, never the delivery itself, so a
+    // failing disk cannot turn into a stream of copies at the destination. If the server stops
+    // first, the recipients are still in the spool and count as in flight at the next start.
+    for (;;) {
+      try {
+        await this.deps.spool.commit(tx);
+        break;
+      } catch (error) {
+        this.deps.logger.error({ err: error, messageId: group.message.id }, 'could not record delivery outcome; retrying the write');
+        if (!this.running) return;
+        await new Promise((resolve) => setTimeout(resolve, STORAGE_RETRY_MS));
+        if (!this.running) return;
+      }
     }
     for (const recipient of stillQueued) this.due.add(recipient);
     if (done > 0) await this.finishRecipients(group.message.id, done);
