@@ -7,19 +7,11 @@ import assert from 'node:assert/strict';
 import { createAccount, request } from '../support/http.js';
 import { addVerifiedDomain } from '../support/domains.js';
 import { waitForStatus } from '../support/outpost.js';
-import { message, startSendHarness, type SendHarness, type SendHarnessOptions, type SendResponse } from './send-harness.js';
+import { message, type SendHarness, type SendResponse, useSendHarness } from './send-harness.js';
 
 describe('POST /v1/mail/send admission', () => {
   let harness: SendHarness;
-
-  async function setUp(options: SendHarnessOptions = {}): Promise<SendHarness> {
-    harness = await startSendHarness(options);
-    return harness;
-  }
-
-  afterEach(async () => {
-    await harness?.close();
-  });
+  const setUp = useSendHarness((started) => (harness = started));
 
   it('answers 429 rate_limited with Retry-After past OUTPOST_API_RATE_LIMIT per window, for that account only', async () => {
     await setUp({ env: { OUTPOST_API_RATE_LIMIT: '2', OUTPOST_API_RATE_WINDOW: '1h' } });

@@ -125,3 +125,20 @@ export function headerBlock(raw: Buffer): string {
   const text = raw.toString('latin1');
   return text.slice(0, text.indexOf('\r\n\r\n')).replace(/\r\n[ \t]+/g, ' ');
 }
+
+/**
+ * For a describe block: returns setUp(options), which starts a harness and hands it to
+ * `onStart`; the harness started last is closed after each test.
+ */
+export function useSendHarness(onStart: (harness: SendHarness) => void): (options?: SendHarnessOptions) => Promise<SendHarness> {
+  let current: SendHarness | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return async (options = {}) => {
+    current = await startSendHarness(options);
+    onStart(current);
+    return current;
+  };
+}

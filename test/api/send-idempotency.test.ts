@@ -9,7 +9,7 @@ import { definePlugin, type OutpostPlugin } from '../../core/plugins.js';
 import { createAccount, request } from '../support/http.js';
 import { addVerifiedDomain } from '../support/domains.js';
 import { allFinal, waitForStatus } from '../support/outpost.js';
-import { message, sentAndFinal, startSendHarness, type SendHarness, type SendHarnessOptions, type SendResponse } from './send-harness.js';
+import { message, sentAndFinal, type SendHarness, type SendResponse, useSendHarness } from './send-harness.js';
 
 /** A validate hook that holds every message until released, to catch a request in progress. */
 function gate(): { plugin: OutpostPlugin; entered: Promise<void>; release: () => void } {
@@ -31,15 +31,7 @@ function gate(): { plugin: OutpostPlugin; entered: Promise<void>; release: () =>
 
 describe('POST /v1/mail/send with an Idempotency-Key', () => {
   let harness: SendHarness;
-
-  async function setUp(options: SendHarnessOptions = {}): Promise<SendHarness> {
-    harness = await startSendHarness(options);
-    return harness;
-  }
-
-  afterEach(async () => {
-    await harness?.close();
-  });
+  const setUp = useSendHarness((started) => (harness = started));
 
   const withKey = (key: string) => ({ 'idempotency-key': key });
 

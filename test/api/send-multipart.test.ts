@@ -15,7 +15,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { simpleParser } from 'mailparser';
 import { baseUrlOf } from '../support/http.js';
-import { assertRefused, headerBlock, SENDER, sentAndFinal, startSendHarness, type SendHarness, type SendHarnessOptions, type SendResponse } from './send-harness.js';
+import { assertRefused, headerBlock, SENDER, sentAndFinal, type SendHarness, type SendResponse, useSendHarness } from './send-harness.js';
 
 const BOUNDARY = 'outpost-test-boundary-7MA4YWxkTrZu0gW';
 
@@ -42,15 +42,7 @@ const basics = (): Part[] => fields({ from: SENDER, to: 'user@dest.test', subjec
 
 describe('POST /v1/mail/send (multipart/form-data)', () => {
   let harness: SendHarness;
-
-  async function setUp(options: SendHarnessOptions = {}): Promise<SendHarness> {
-    harness = await startSendHarness(options);
-    return harness;
-  }
-
-  afterEach(async () => {
-    await harness?.close();
-  });
+  const setUp = useSendHarness((started) => (harness = started));
 
   async function uploadsLeft(): Promise<string[]> {
     return readdir(path.join(harness.server.dataDir, 'uploads')).catch(() => []);

@@ -5,19 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { request } from '../support/http.js';
-import { assertRefused, message, startSendHarness, type SendHarness, type SendHarnessOptions, type SendResponse } from './send-harness.js';
+import { assertRefused, message, type SendHarness, type SendResponse, useSendHarness } from './send-harness.js';
 
 describe('POST /v1/mail/send refusing bad input', () => {
   let harness: SendHarness;
-
-  async function setUp(options: SendHarnessOptions = {}): Promise<SendHarness> {
-    harness = await startSendHarness(options);
-    return harness;
-  }
-
-  afterEach(async () => {
-    await harness?.close();
-  });
+  const setUp = useSendHarness((started) => (harness = started));
 
   function assertNamesField(response: SendResponse, field: string): void {
     assert.ok(response.body.details?.some((detail) => detail.field === field), `details should name ${field}: ${JSON.stringify(response.body)}`);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { AddressObject } from 'mailparser';
 import type { MessageStatusView } from '../../core/status/status-store.js';
 import { waitForStatus } from '../support/outpost.js';
-import { headerBlock, message, SENDER, sendAndReceive, sentAndFinal, startSendHarness, type SendHarness, type SendHarnessOptions } from './send-harness.js';
+import { headerBlock, message, SENDER, sendAndReceive, sentAndFinal, type SendHarness, useSendHarness } from './send-harness.js';
 
 function addressesOf(field: AddressObject | AddressObject[] | undefined): string[] {
   return [field ?? []].flat().flatMap((object) => object.value.map((entry) => entry.address ?? ''));
@@ -21,15 +21,7 @@ function textPartEncoding(raw: Buffer): string | undefined {
 
 describe('POST /v1/mail/send (JSON)', () => {
   let harness: SendHarness;
-
-  async function setUp(options: SendHarnessOptions = {}): Promise<SendHarness> {
-    harness = await startSendHarness(options);
-    return harness;
-  }
-
-  afterEach(async () => {
-    await harness?.close();
-  });
+  const setUp = useSendHarness((started) => (harness = started));
 
   it('answers 200 with exactly the receipt fields, once the message is queued', async () => {
     await setUp();
