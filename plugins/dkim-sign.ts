@@ -1,11 +1,12 @@
 /**
  * Built-in sign plugin: DKIM-signs every message from an account's verified
- * domain with that domain's active key (mailauth, relaxed/relaxed). It runs in
- * the sign stage, after every content change, on CRLF-clean bytes. A signer
- * that produces no signature is a temporary failure, never an unsigned send.
+ * domain with that domain's active key (relaxed/relaxed, see
+ * core/domains/dkim-signer.ts). It runs in the sign stage, after every content
+ * change, on CRLF-clean bytes. A signing error throws, which the pipeline
+ * turns into a temporary failure: never an unsigned send.
  */
-import { dkimSign } from 'mailauth';
 import addressparser from 'nodemailer/lib/addressparser';
+import { dkimSignature } from '../core/domains/dkim-signer.js';
 import type { DomainService } from '../core/domains/domains.js';
 import { definePlugin, verdict } from '../core/plugin-api.js';
 
@@ -27,26 +28,7 @@ export function createDkimSignPlugin(domains: DomainService) {
           const domain = author?.address?.split('@').pop()?.toLowerCase();
           const record = domain ? await domains.verifiedDomain(message.accountId, domain) : undefined;
           if (!record) return verdict.continue();
-          const key = domains.signingKeyFor(record);
-          const result = await dkimSign(message.toBuffer(), {
-            signingDomain: key.domain,
-            selector: key.selector,
-            privateKey: key.privateKeyPem,
-            canonicalization: 'relaxed/relaxed',
-            // mailauth only signs with keys inside signatureData (the top-level fields above are ignored)
-            signatureData: [{
-              signingDomain: key.domain,
-              selector: key.selector,
-              privateKey: key.privateKeyPem,
-              algorithm: key.algorithm === 'ed25519' ? 'ed25519-sha256' : 'rsa-sha256',
-              canonicalization: 'relaxed/relaxed',
-            }],
-            headerList: SIGNED_HEADERS,
-          });
-          const signature = result.signatures.trim();
-          if (!signature.startsWith('DKIM-Signature:')) {
-            return verdict.defer(451, '4.3.0', `DKIM signing for ${key.domain} produced no signature; the message was not sent unsigned`);
-          }
+          const signature = await dkimSignature(message.headers.build(), message.body, domains.signingKeyFor(record), SIGNED_HEADERS);
           message.headers.addFormatted('dkim-signature', signature, 0);
           return verdict.continue();
         },

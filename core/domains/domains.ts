@@ -4,6 +4,7 @@
  * for the sign stage. A domain belongs to one account; another account's
  * domain answers 404 like a missing one.
  */
+import { createPrivateKey } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DnsResolver } from '../dns-resolver.js';
 import { DomainExistsError, InvalidRequestError, NotFoundError } from '../errors.js';
@@ -11,6 +12,7 @@ import type { EventBus } from '../events.js';
 import { KeyedSerializer } from '../state/keyed-serializer.js';
 import type { SharedCollection, SharedStore } from '../state/shared-store.js';
 import { generateDkimKey, type DkimAlgorithm } from './dkim-keys.js';
+import type { DkimSigningKey } from './dkim-signer.js';
 import { expectedRecords, type DnsRecord, type SendingIdentity } from './dns-records.js';
 import type { DomainDefaults, DomainRecord, StoredDkimKey } from './domain-record.js';
 import type { SecretBox } from './secret-box.js';
@@ -26,19 +28,11 @@ export interface DomainServiceDeps {
   now: () => number;
 }
 
-/** What the sign stage needs; the private key decrypted once and cached. */
-export interface SigningKey {
-  domain: string;
-  selector: string;
-  algorithm: DkimAlgorithm;
-  privateKeyPem: string;
-}
-
 const DOMAIN_NAME = /^(?=.{4,253}$)(?:(?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
 
 export class DomainService {
   private readonly domains: SharedCollection<DomainRecord>;
-  private readonly signingKeys = new Map<string, SigningKey>();
+  private readonly signingKeys = new Map<string, DkimSigningKey>();
   /** Read-modify-write of one domain never interleaves (create vs create, verify vs rotate). */
   private readonly perDomain = new KeyedSerializer();
 
@@ -129,16 +123,16 @@ export class DomainService {
     return record && record.accountId === accountId && record.status === 'verified' ? record : undefined;
   }
 
-  /** The key to sign mail from `record.domain` with (decrypted once per key). */
-  signingKeyFor(record: DomainRecord): SigningKey {
+  /** The key to sign mail from `record.domain` with (decrypted and parsed once per key). */
+  signingKeyFor(record: DomainRecord): DkimSigningKey {
     const key = record.dkim.active;
     const cached = this.signingKeys.get(record.domain);
     if (cached && cached.selector === key.selector) return cached;
-    const signing: SigningKey = {
+    const signing: DkimSigningKey = {
       domain: record.domain,
       selector: key.selector,
       algorithm: key.algorithm,
-      privateKeyPem: this.deps.box.open(key.sealedPrivateKey),
+      privateKey: createPrivateKey(this.deps.box.open(key.sealedPrivateKey)),
     };
     this.signingKeys.set(record.domain, signing);
     return signing;
