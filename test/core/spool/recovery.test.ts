@@ -95,27 +95,33 @@ describe('spool recovery at start', () => {
     assert.ok(kept.some((key) => key.startsWith(`x!b!${ids[4]}`)), 'quarantine holds the body');
   });
 
-  it('quarantines a message whose body fails its digest at delivery, sending nothing of it', async () => {
-    await setUp();
-    const first = await start({ deliver: false });
-    const ids = await queueMessages(first, 2);
-    await stop(first);
+  for (const [damage, spoil] of [
+    ['fails its digest', async (db: Level<string, Buffer>, chunkKey: string) => {
+      const chunk = Buffer.from((await db.get(chunkKey))!);
+      chunk[chunk.length - 3] ^= 0x20;
+      await db.put(chunkKey, chunk, { sync: true });
+    }],
+    ['lost a chunk', (db: Level<string, Buffer>, chunkKey: string) => db.del(chunkKey, { sync: true })],
+  ] as const) {
+    it(`quarantines a message whose body ${damage} at delivery, sending nothing of it`, async () => {
+      await setUp();
+      const first = await start({ deliver: false });
+      const ids = await queueMessages(first, 2);
+      await stop(first);
 
-    const db = new Level<string, Buffer>(path.join(dataDir, 'spool'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
-    const chunkKey = `b!${ids[0]}!000000`;
-    const chunk = Buffer.from((await db.get(chunkKey))!);
-    chunk[chunk.length - 3] ^= 0x20;
-    await db.put(chunkKey, chunk, { sync: true });
-    await db.close();
+      const db = new Level<string, Buffer>(path.join(dataDir, 'spool'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
+      await spoil(db, `b!${ids[0]}!000000`);
+      await db.close();
 
-    const quarantined: string[] = [];
-    const second = await start({ deliver: true, quarantined });
-    await waitForStatus(second.outpost, ids[1]!, allFinal);
-    await waitForStatus(second.outpost, ids[0]!, (view) => view.events.some((event) => event.type === 'quarantined'));
-    assert.deepEqual(quarantined, [ids[0]]);
-    assert.equal(mx.messages.length, 1);
-    assert.match(mx.messages[0]!.raw.toString(), /To: user1@dest\.test/);
-  });
+      const quarantined: string[] = [];
+      const second = await start({ deliver: true, quarantined });
+      await waitForStatus(second.outpost, ids[1]!, allFinal);
+      await waitForStatus(second.outpost, ids[0]!, (view) => view.events.some((event) => event.type === 'quarantined'));
+      assert.deepEqual(quarantined, [ids[0]]);
+      assert.equal(mx.messages.length, 1);
+      assert.match(mx.messages[0]!.raw.toString(), /To: user1@dest\.test/);
+    });
+  }
 
   it('starts after the LevelDB log lost its tail, delivering every message whose write survived', async () => {
     await setUp();
