@@ -12,7 +12,18 @@ import type { SharedCollection, SharedStore } from './shared-store.js';
 /** How often expired temporary values are swept. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
+/**
+ * Collection entries kept in memory as JSON. Every send reads its account and
+ * sending domain several times, and on one node every write goes through this
+ * store, so the cache is exact; the bound keeps a large collection (many
+ * suppressions) from living in memory whole.
+ */
+const READ_CACHE_ENTRIES = 10_000;
+
 export class LevelSharedStore implements SharedStore {
+  private readonly readCache = new Map<string, string>();
+  /** Bumped before and after every collection write (see get). */
+  private writes = 0;
   private readonly counters = new Map<string, { count: number; resetAt: number }>();
   /** Serialises putIfAbsent per key: check and write must not interleave. */
   private readonly perKey = new KeyedSerializer();
@@ -31,17 +42,49 @@ export class LevelSharedStore implements SharedStore {
     const prefix = `k!${name}!`;
     return {
       get: async (id) => {
-        const stored = await this.db.get(prefix + id);
-        return stored === undefined ? undefined : (JSON.parse(stored.toString()) as T);
+        const key = prefix + id;
+        const cached = this.readCache.get(key);
+        if (cached !== undefined) return JSON.parse(cached) as T;
+        const writesBefore = this.writes;
+        const stored = await this.db.get(key);
+        if (stored === undefined) return undefined;
+        const json = stored.toString();
+        // a write that finished while this read was under way may have cached a newer value
+        if (this.writes === writesBefore) this.remember(key, json);
+        return JSON.parse(json) as T;
       },
-      put: (id, value) => this.committer.write([{ type: 'put', key: prefix + id, value: Buffer.from(JSON.stringify(value)) }]),
-      delete: (id) => this.committer.write([{ type: 'del', key: prefix + id }]),
+      put: async (id, value) => {
+        const json = JSON.stringify(value);
+        await this.write([{ type: 'put', key: prefix + id, value: Buffer.from(json) }]);
+        this.remember(prefix + id, json);
+      },
+      delete: async (id) => {
+        await this.write([{ type: 'del', key: prefix + id }]);
+        this.readCache.delete(prefix + id);
+      },
       list: async () => {
         const values: T[] = [];
         for await (const stored of this.db.values({ gt: prefix, lt: `${prefix}~` })) values.push(JSON.parse(stored.toString()) as T);
         return values;
       },
     };
+  }
+
+  /** A collection write; counted so a read that raced it does not cache what it read. */
+  private async write(operations: Parameters<GroupCommitter['write']>[0]): Promise<void> {
+    this.writes++;
+    try {
+      await this.committer.write(operations);
+    } finally {
+      this.writes++;
+    }
+  }
+
+  private remember(key: string, json: string): void {
+    this.readCache.delete(key);
+    this.readCache.set(key, json);
+    // Maps iterate in insertion order: the first key is the least recently cached
+    if (this.readCache.size > READ_CACHE_ENTRIES) this.readCache.delete(this.readCache.keys().next().value!);
   }
 
   async putIfAbsent(key: string, value: string, ttlMs: number): Promise<boolean> {

@@ -1,0 +1,74 @@
+/**
+ * The embedded shared store on a real LevelDB: collection reads are served
+ * from memory after the first, and must never differ from what is on disk.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Spool } from '../../../core/spool/spool.js';
+import { LevelSharedStore } from '../../../core/state/level-shared-store.js';
+
+interface Account { name: string; disabled?: boolean }
+
+describe('LevelSharedStore collections', () => {
+  let directory: string;
+  let spool: Spool;
+  let store: LevelSharedStore;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'outpost-shared-store-'));
+    spool = await Spool.open(directory);
+    store = new LevelSharedStore(spool.db, spool.committer);
+  });
+  afterEach(async () => {
+    await store.close();
+    await spool.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it('reads back every put and delete, and what is read survives a reopen', async () => {
+    const accounts = store.collection<Account>('accounts');
+    assert.equal(await accounts.get('a1'), undefined);
+    await accounts.put('a1', { name: 'acme' });
+    assert.deepEqual(await accounts.get('a1'), { name: 'acme' });
+    await accounts.put('a1', { name: 'acme', disabled: true });
+    assert.deepEqual(await accounts.get('a1'), { name: 'acme', disabled: true });
+    await accounts.put('a2', { name: 'other' });
+    await accounts.delete('a2');
+    assert.equal(await accounts.get('a2'), undefined);
+
+    await store.close();
+    await spool.close();
+    spool = await Spool.open(directory);
+    store = new LevelSharedStore(spool.db, spool.committer);
+    assert.deepEqual(await store.collection<Account>('accounts').get('a1'), { name: 'acme', disabled: true });
+    assert.equal(await store.collection<Account>('accounts').get('a2'), undefined);
+  });
+
+  it('hands out copies: changing a value read does not change the next read', async () => {
+    const accounts = store.collection<Account>('accounts');
+    await accounts.put('a1', { name: 'acme' });
+    const first = (await accounts.get('a1'))!;
+    first.name = 'changed by a caller';
+    assert.deepEqual(await accounts.get('a1'), { name: 'acme' });
+  });
+
+  it('never serves a value older than a write that finished during the read', async () => {
+    await store.collection<Account>('accounts').put('a1', { name: 'old' });
+    // a store whose reads from disk are held until released, so a write can finish in between
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const slowReads = Object.create(spool.db, {
+      get: { value: async (key: string) => { const value = await spool.db.get(key); await held; return value; } },
+    }) as typeof spool.db;
+    const racing = new LevelSharedStore(slowReads, spool.committer);
+    const accounts = racing.collection<Account>('accounts');
+    const slowRead = accounts.get('a1');
+    await accounts.put('a1', { name: 'new' });
+    release();
+    assert.deepEqual(await slowRead, { name: 'old' }, 'the read itself saw the value before the write');
+    assert.deepEqual(await accounts.get('a1'), { name: 'new' });
+    await racing.close();
+  });
+});
