@@ -1,0 +1,91 @@
+/**
+ * Builds Outpost's parts on an open spool and shared store: event bus, hook
+ * registry with the built-in and configured plugins, metrics, accounts,
+ * domains, the submission pipeline and the delivery scheduler. Nothing here
+ * binds a port or starts delivering; core/server.ts owns that order.
+ */
+import type { Logger } from 'pino';
+import type { OutpostConfig } from '../config/index.js';
+import { builtinPlugins } from '../plugins/index.js';
+import { AccountService } from './accounts/accounts.js';
+import { ConnectionPool } from './delivery/connection-pool.js';
+import { MxResolver } from './delivery/mx-resolver.js';
+import { createDnsResolver } from './dns-resolver.js';
+import { DomainService } from './domains/domains.js';
+import { SecretBox } from './domains/secret-box.js';
+import { EventBus } from './events.js';
+import { OutpostMetrics } from './metrics.js';
+import { DeliverStage } from './pipeline/deliver.js';
+import { HookRegistry } from './pipeline/hooks.js';
+import { Pipeline } from './pipeline/pipeline.js';
+import { importPlugin, registerPlugin, type OutpostPlugin } from './plugins.js';
+import { Scheduler } from './scheduler/scheduler.js';
+import type { Spool } from './spool/spool.js';
+import type { SharedStore } from './state/shared-store.js';
+import { LevelStatusStore, type StatusStore } from './status/status-store.js';
+
+export interface OutpostParts {
+  config: OutpostConfig;
+  logger: Logger;
+  now: () => number;
+  spool: Spool;
+  store: SharedStore;
+  status: StatusStore;
+  events: EventBus;
+  metrics: OutpostMetrics;
+  accounts: AccountService;
+  domains: DomainService;
+  pipeline: Pipeline;
+  scheduler: Scheduler;
+}
+
+export interface AssembleOptions {
+  config: OutpostConfig;
+  logger: Logger;
+  now: () => number;
+  spool: Spool;
+  store: SharedStore;
+  /** Registered after the built-ins and OUTPOST_PLUGINS. */
+  extraPlugins: OutpostPlugin[];
+}
+
+export async function assembleParts({ config, logger, now, spool, store, extraPlugins }: AssembleOptions): Promise<OutpostParts> {
+  const status = new LevelStatusStore(spool.db);
+  const events = new EventBus(logger);
+  const hooks = new HookRegistry(config.hookTimeoutMs);
+  const metrics = new OutpostMetrics();
+  metrics.watchEvents(events);
+  hooks.onHookTimed = (timing) => metrics.hookTimed(timing);
+  spool.committer.onBatchWritten = (milliseconds, writes) => metrics.spoolBatchWritten(milliseconds, writes);
+  spool.committer.onBatchFailed = () => metrics.spoolBatchFailed();
+
+  const accounts = new AccountService(store, now);
+  const domains = new DomainService({
+    store,
+    box: await SecretBox.load(config.secretKey, config.dataDir),
+    resolver: createDnsResolver(config.dnsServers),
+    identity: { hostname: config.hostname, sendingIps: config.sendingIps },
+    events,
+    logger,
+    now,
+  });
+
+  for (const plugin of [...builtinPlugins({ domains }), ...(await Promise.all(config.plugins.map(importPlugin))), ...extraPlugins]) {
+    await registerPlugin(plugin, { hooks, events, config, logger });
+  }
+
+  const deliver = new DeliverStage({
+    hooks,
+    resolver: new MxResolver({ dnsServers: config.dnsServers, allowPrivateTargets: config.delivery.allowPrivateTargets, cacheMs: config.delivery.mxCacheMs, now }),
+    spool,
+    pool: new ConnectionPool(config.delivery),
+    settings: { ...config.delivery, hostname: config.hostname },
+    now,
+    logger,
+  });
+  const policy = { scheduleMs: config.delivery.retryScheduleMs, maxQueueTimeMs: config.delivery.maxQueueTimeMs };
+  const scheduler = new Scheduler({ spool, status, events, deliver, policy, limits: config.delivery, now, logger });
+  const pipeline = new Pipeline({ hooks, spool, status, events, bodyChunkBytes: config.spool.bodyChunkBytes, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
+
+  return { config, logger, now, spool, store, status, events, metrics, accounts, domains, pipeline, scheduler };
+}
