@@ -1,9 +1,9 @@
 /**
  * `npm run soak -- --iterations N`: the kill -9 crash run of
  * test/core/spool/crash.test.ts (test/support/crash-run.ts: the server's own
- * submissions and REST sends at once) many times over,
+ * submissions, REST sends and SMTP submissions at once) many times over,
  * each with its own seed, then a summary: iterations, acknowledged, lost,
- * duplicated. A duplicate is expected only for a message whose transaction was
+ * duplicated, in all and per way in (own, REST, SMTP). A duplicate is expected only for a message whose transaction was
  * in flight at the kill (at most one per open connection); anything else, and
  * any lost message, makes the soak fail (exit 1) with the seed to replay it:
  *
@@ -40,9 +40,14 @@ function problemsOf(run: CrashRunReport): string[] {
   if (run.rest.otherAnswers.length > 0) problems.push(`REST answers other than 200: ${run.rest.otherAnswers.slice(0, 3).join('; ')}`);
   const restOddities = [...run.rest.twiceInOneRun, ...run.rest.misaddressed, ...run.rest.neverSent.map((index) => `never sent #${index}`)];
   if (restOddities.length > 0) problems.push(`REST: ${restOddities.slice(0, 5).join('; ')}`);
+  if (run.smtp.missing.length > 0) problems.push(`lost ${run.smtp.missing.length} SMTP submissions answered 250: ${run.smtp.missing.slice(0, 10).join(', ')}`);
+  if (run.smtp.otherAnswers.length > 0) problems.push(`SMTP answers other than 250: ${run.smtp.otherAnswers.slice(0, 3).join('; ')}`);
+  if (run.smtp.failedBeforeKill.length > 0) problems.push(`SMTP failed while the server ran: ${run.smtp.failedBeforeKill.slice(0, 3).join('; ')}`);
+  const smtpOddities = [...run.smtp.twiceInOneRun, ...run.smtp.misaddressed, ...run.smtp.neverSent.map((index) => `never sent #${index}`)];
+  if (smtpOddities.length > 0) problems.push(`SMTP: ${smtpOddities.slice(0, 5).join('; ')}`);
   if (run.queueAtEnd.queued !== 0 || run.queueAtEnd.active !== 0) problems.push(`queue not drained: ${JSON.stringify(run.queueAtEnd)}`);
   if (run.twiceInOneRun.length > 0) problems.push(`delivered twice by one run: ${run.twiceInOneRun.join(', ')}`);
-  const redelivered = run.redelivered.length + run.rest.redelivered.length;
+  const redelivered = run.redelivered.length + run.rest.redelivered.length + run.smtp.redelivered.length;
   if (redelivered > MAX_CONNECTIONS_PER_DOMAIN) problems.push(`${redelivered} redelivered, more than the ${MAX_CONNECTIONS_PER_DOMAIN} in flight`);
   if (!run.unconfirmedRedelivered) problems.push('the message unconfirmed at the kill was not sent again');
   if (run.misaddressed.length > 0) problems.push(`misaddressed: ${run.misaddressed.slice(0, 3).join('; ')}`);
@@ -52,7 +57,17 @@ function problemsOf(run: CrashRunReport): string[] {
   return problems;
 }
 
-const totals = { iterations: 0, acknowledged: 0, lost: 0, duplicated: 0, failedRuns: 0 };
+/** Per way into the server: acknowledged, lost (acknowledged, never delivered), duplicated (delivered by both runs). */
+type Tally = { acknowledged: number; lost: number; duplicated: number };
+const FRONTS = {
+  own: (run: CrashRunReport) => ({ acked: run.acked, missing: run.missing, redelivered: run.redelivered }),
+  REST: (run: CrashRunReport) => run.rest,
+  SMTP: (run: CrashRunReport) => run.smtp,
+};
+type FrontName = keyof typeof FRONTS;
+const FRONT_NAMES = Object.keys(FRONTS) as FrontName[];
+const tallies = Object.fromEntries(FRONT_NAMES.map((name) => [name, { acknowledged: 0, lost: 0, duplicated: 0 }])) as Record<FrontName, Tally>;
+const totals = { iterations: 0, failedRuns: 0 };
 const failures: string[] = [];
 const started = Date.now();
 for (let iteration = 1; iteration <= iterations; iteration++) {
@@ -69,25 +84,39 @@ for (let iteration = 1; iteration <= iterations; iteration++) {
   }
   const problems = problemsOf(run);
   totals.iterations++;
-  totals.acknowledged += run.acked.length + run.rest.acked.length;
-  totals.lost += run.missing.length + run.rest.missing.length;
-  totals.duplicated += run.redelivered.length + run.rest.redelivered.length;
+  const thisRun = { acknowledged: 0, lost: 0, duplicated: 0 };
+  for (const name of FRONT_NAMES) {
+    const { acked, missing, redelivered } = FRONTS[name](run);
+    for (const tally of [tallies[name], thisRun]) {
+      tally.acknowledged += acked.length;
+      tally.lost += missing.length;
+      tally.duplicated += redelivered.length;
+    }
+  }
   if (problems.length > 0) {
     totals.failedRuns++;
     failures.push(`run ${iteration} (--seed ${seed}): ${problems.join('; ')}`);
   }
-  const line = `run ${iteration}/${iterations} seed ${seed}: acked ${run.acked.length} + ${run.rest.acked.length} REST, lost ${run.missing.length + run.rest.missing.length}, redelivered ${run.redelivered.length + run.rest.redelivered.length}, drained in ${String(run.facts.msToDrainAfterRestart)} ms${problems.length ? `  PROBLEMS: ${problems.join('; ')}` : ''}`;
+  const line = `run ${iteration}/${iterations} seed ${seed}: acked ${run.acked.length} + ${run.rest.acked.length} REST + ${run.smtp.acked.length} SMTP, lost ${thisRun.lost}, redelivered ${thisRun.duplicated}, drained in ${String(run.facts.msToDrainAfterRestart)} ms${problems.length ? `  PROBLEMS: ${problems.join('; ')}` : ''}`;
   console.log(values.verbose ? `${line}\n  ${JSON.stringify(run.facts)}` : line);
 }
 
-console.log(`\nsoak summary (${Math.round((Date.now() - started) / 1000)} s, first seed ${firstSeed}, ${messages} submissions and up to 100 REST sends per run, kill -9 at a random point):`);
-console.table({
-  iterations: totals.iterations,
-  acknowledged: totals.acknowledged,
-  lost: totals.lost,
-  'duplicated (in flight at the kill)': totals.duplicated,
-  'failed runs': totals.failedRuns,
-});
+const all = FRONT_NAMES.reduce((sum, name) => ({
+  acknowledged: sum.acknowledged + tallies[name].acknowledged,
+  lost: sum.lost + tallies[name].lost,
+  duplicated: sum.duplicated + tallies[name].duplicated,
+}), { acknowledged: 0, lost: 0, duplicated: 0 });
+console.log(
+  `\nsoak summary (${Math.round((Date.now() - started) / 1000)} s, first seed ${firstSeed}, ${messages} own submissions, up to 100 REST sends and 60 SMTP submissions per run, kill -9 at a random point): ${totals.iterations} iterations, ${totals.failedRuns} failed`,
+);
+console.table(
+  Object.fromEntries(
+    [...FRONT_NAMES.map((name) => [name, tallies[name]] as const), ['all', all] as const].map(([name, tally]) => [
+      name,
+      { acknowledged: tally.acknowledged, lost: tally.lost, 'duplicated (in flight at the kill)': tally.duplicated },
+    ]),
+  ),
+);
 if (failures.length > 0) {
   console.error(`\n${failures.length} run(s) failed; replay one with npm run soak -- --iterations 1 --seed <seed>:\n${failures.join('\n')}`);
   process.exitCode = 1;

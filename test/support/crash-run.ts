@@ -1,23 +1,26 @@
 /**
  * One kill -9 run, shared by the crash test (test/core/spool/crash.test.ts,
  * a few runs in `npm test`) and the soak (`npm run soak`, many runs): Outpost
- * runs in a child process that submits messages itself (outpost.submit()) and
- * takes REST sends (POST /v1/mail/send, DKIM-signed) at the same time, while
+ * runs in a child process that submits messages itself (outpost.submit()),
+ * takes REST sends (POST /v1/mail/send, DKIM-signed) and SMTP submissions
+ * (STARTTLS + AUTH PLAIN with the account's API key) at the same time, while
  * delivering to a real MX; the child is killed with SIGKILL at a random moment
  * (inside the MX's DATA handler, so one message is at the MX but unconfirmed),
  * restarted on the same data dir, and everything that reached the MX is
- * accounted for. (SMTP submission is not in the mix yet.)
+ * accounted for (crash-accounting.ts).
  * The run only observes and reports; callers decide what is a failure.
  * It starts and stops its own DNS server, MX and children, and removes its data dir.
  */
 import { rm } from 'node:fs/promises';
+import { deliveriesOf, missingAt, OWN_SUBMISSIONS, REST_SENDS, SMTP_SENDS, SOURCES, unlabelled, type Deliveries } from './crash-accounting.js';
 import { startDnsServer, type TestDnsServer } from './dns-server.js';
 import { runHttpLoad, type LoadResult } from './http-load.js';
-import { startMxServer, type ReceivedEnvelope, type ReceivedMessage, type TestMxServer } from './mx-server.js';
-import { makeDataDir, testEnv } from './outpost.js';
+import { startMxServer, type ReceivedEnvelope, type TestMxServer } from './mx-server.js';
+import { makeDataDir, rawMessage, testEnv } from './outpost.js';
 import { OutpostChild, withTimeout, type ChildExit } from './outpost-process.js';
 import { prepareRestSender, SENDER, SENDING_ZONE } from './rest-sender.js';
 import { seededRandom } from './seeded-random.js';
+import { runSmtpLoad, type SmtpLoadResult } from './smtp-load.js';
 
 export interface CrashRunOptions {
   seed: number;
@@ -33,23 +36,38 @@ export interface CrashRunOptions {
   deliveryDeadlineMs?: number;
   /** REST sends made alongside (4 at a time, until the kill or this many); 0 = none. Default 100. */
   restSends?: number;
+  /** SMTP submissions made alongside (over `smtpSessions` sessions, until the kill or this many); 0 = none. Default 60. */
+  smtpSends?: number;
+  /** Default 3. */
+  smtpSessions?: number;
+  /** Pace of the SMTP submissions, over all sessions (default 25 ms: the 60 span the latest kill point, about 1.6 s in). */
+  smtpIntervalMs?: number;
 }
 
-/** What became of the REST sends of the killed server. */
-export interface RestAccount {
+/** What became of the messages sent to the killed server over one front (REST or SMTP). */
+export interface FrontAccount {
+  /** Messages started (a REST request sent, an SMTP transaction begun). */
   sent: number;
-  /** Sends answered 200 (by index). */
+  /** Messages acknowledged (HTTP 200, SMTP 250), by index. */
   acked: number[];
-  /** Answers other than 200 (a kill shows as a network error, which is not listed here). */
+  /** Answers other than the acknowledgement (a kill shows as a connection error, which is not listed here). */
   otherAnswers: string[];
+  /** Messages cut off without an answer. */
   networkErrors: number;
-  /** Acknowledged sends that never reached the MX. */
+  /** Acknowledged messages that never reached the MX. */
   missing: number[];
+  /** Delivered by the killed server and again after the restart. */
   redelivered: number[];
   twiceInOneRun: string[];
   misaddressed: string[];
-  /** Delivered sends that were never made. */
+  /** Delivered messages that were never sent. */
   neverSent: number[];
+}
+
+/** The SMTP front also says when a connection failed while the server was still running (it never should). */
+export interface SmtpAccount extends FrontAccount {
+  /** Sessions that could not connect or authenticate, and messages cut off without a reply, before the kill. */
+  failedBeforeKill: string[];
 }
 
 export interface CrashRunReport {
@@ -72,61 +90,42 @@ export interface CrashRunReport {
   redelivered: number[];
   /** `run N: #seq xK`: a message one run of the server delivered more than once. */
   twiceInOneRun: string[];
-  /** Messages at the MX without an X-Test-Seq header. */
+  /** Messages at the MX that are none of the child's, REST's or SMTP's. */
   unlabelled: string[];
   /** Messages that went to someone other than their own one recipient. */
   misaddressed: string[];
   /** Delivered messages the child never started to submit. */
   neverSubmitted: number[];
-  /** The message at the MX whose 250 the killed server never saw (undefined if the kill came another way, or it was a REST send). */
+  /** The message at the MX whose 250 the killed server never saw (undefined if the kill came another way, or it was a REST or SMTP send). */
   unconfirmedSeq: number | undefined;
   /** That unconfirmed message, whichever way it was submitted, was delivered again after the restart. */
   unconfirmedRedelivered: boolean;
-  rest: RestAccount;
+  rest: FrontAccount;
+  smtp: SmtpAccount;
   /** The end of what both children printed (empty when they ran silently, as they should). */
   childOutput: string;
 }
 
 const CHILD_START_TIMEOUT_MS = 20_000;
 const CHILD_EXIT_TIMEOUT_MS = 10_000;
-
-function headerOf(message: ReceivedMessage): string {
-  const headerEnd = message.raw.indexOf('\r\n\r\n');
-  return message.raw.subarray(0, headerEnd === -1 ? message.raw.length : headerEnd).toString('latin1');
-}
-
-/** The X-Test-Seq header of a received message (the child's own submissions), or undefined. */
-export function seqOf(message: ReceivedMessage): number | undefined {
-  const match = /^X-Test-Seq:[ \t]*(\d+)[ \t]*$/im.exec(headerOf(message));
-  return match ? Number(match[1]) : undefined;
-}
-
-/** n of a REST send's `Subject: crash rest <n>`, or undefined. */
-export function restIndexOf(message: ReceivedMessage): number | undefined {
-  const match = /^Subject: crash rest (\d+)[ \t]*$/im.exec(headerOf(message));
-  return match ? Number(match[1]) : undefined;
-}
-
-/** Per run of the server: how often each key arrived. */
-function countPerRun<K>(runs: ReceivedMessage[][], keyOf: (message: ReceivedMessage) => K | undefined, misaddressed: (key: K, message: ReceivedMessage) => string | undefined, problems: string[]): Map<K, number>[] {
-  return runs.map((received) => {
-    const counts = new Map<K, number>();
-    for (const message of received) {
-      const key = keyOf(message);
-      if (key === undefined) continue;
-      counts.set(key, (counts.get(key) ?? 0) + 1);
-      const problem = misaddressed(key, message);
-      if (problem) problems.push(problem);
-    }
-    return counts;
-  });
-}
-
-function twiceIn(runs: Map<unknown, number>[]): string[] {
-  return runs.flatMap((counts, run) => [...counts].filter(([, count]) => count > 1).map(([key, count]) => `run ${run + 1}: #${String(key)} x${count}`));
-}
+const NO_LOAD = { records: [], sessionFailures: [], wallMs: 0 };
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function frontAccount(deliveries: Deliveries, answers: { sent: number[]; acked: number[]; otherAnswers: string[]; networkErrors: number }, missing: number[]): FrontAccount {
+  const sent = new Set(answers.sent);
+  return {
+    sent: sent.size,
+    acked: answers.acked.slice().sort((a, b) => a - b),
+    otherAnswers: answers.otherAnswers,
+    networkErrors: answers.networkErrors,
+    missing,
+    redelivered: deliveries.redelivered,
+    twiceInOneRun: deliveries.twiceInOneRun,
+    misaddressed: deliveries.misaddressed,
+    neverSent: [...deliveries.delivered].filter((index) => !sent.has(index)),
+  };
+}
 
 export async function runCrashIteration(options: CrashRunOptions): Promise<CrashRunReport> {
   const messages = options.messages ?? 200;
@@ -136,6 +135,9 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
   const submitIntervalMs = options.submitIntervalMs ?? 10;
   const deliveryDeadlineMs = options.deliveryDeadlineMs ?? 30_000;
   const restSends = options.restSends ?? 100;
+  const smtpSends = options.smtpSends ?? 60;
+  const smtpSessions = options.smtpSessions ?? 3;
+  const smtpIntervalMs = options.smtpIntervalMs ?? 25;
   const random = seededRandom(options.seed);
   const killAfter = killAfterMin + Math.floor(random() * (killAfterMax - killAfterMin + 1));
   const facts: Record<string, unknown> = { seed: options.seed, killAfter };
@@ -175,8 +177,8 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
       CHILD_MAX_MESSAGES_PER_CONNECTION: '1',
     };
 
-    // 1. submit (paced, so delivery is under way), kill -9 at the first DATA
-    //    the MX receives once `killAfter` submissions are acknowledged; REST sends go on meanwhile
+    // 1. submit (paced, so delivery is under way), kill -9 at the first DATA the MX
+    //    receives once `killAfter` submissions are acknowledged; REST and SMTP sends go on meanwhile
     const first = new OutpostChild({
       env: {
         ...env,
@@ -188,9 +190,11 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
     });
     children.push(first);
     let firstReadyAt = 0;
+    let killed = false;
     onSinkData = (envelope) => {
-      if (facts.ackedAtKill !== undefined || !first.running || first.acked.length < killAfter) return;
+      if (killed || !first.running || first.acked.length < killAfter) return;
       first.process.kill('SIGKILL');
+      killed = true;
       facts.ackedAtKill = first.acked.length;
       facts.submittedAtKill = first.started.size;
       facts.deliveredAtKill = sink.messages.length;
@@ -199,23 +203,50 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
     };
     await withTimeout(first.ready, CHILD_START_TIMEOUT_MS, () => `first child ready ${context()}`);
     let restLoad: Promise<LoadResult> = Promise.resolve({ records: [], wallMs: 0 });
-    if (restSends > 0) {
+    let smtpLoad: Promise<SmtpLoadResult> = Promise.resolve(NO_LOAD);
+    // an SMTP failure without a reply is the kill's doing only once the kill was sent
+    const smtpFailedBeforeKill: string[] = [];
+    if (restSends > 0 || smtpSends > 0) {
       const sender = await prepareRestSender(first, dns);
-      restLoad = runHttpLoad({
-        address: first.httpAddress!,
-        path: '/v1/mail/send',
-        headers: sender.headers,
-        bodyFor: (index) => ({ from: SENDER, to: [`rest${index}@dest.test`], subject: `crash rest ${index}`, text: 'Hello from the crash test.' }),
-        concurrency: 4,
-        requests: restSends,
-        deadlineMs: deliveryDeadlineMs,
-        stop: () => !first.running,
-      });
+      if (restSends > 0) {
+        restLoad = runHttpLoad({
+          address: first.httpAddress!,
+          path: '/v1/mail/send',
+          headers: sender.headers,
+          bodyFor: (index) => ({ from: SENDER, to: [REST_SENDS.recipientOf(index)], subject: `crash rest ${index}`, text: 'Hello from the crash test.' }),
+          concurrency: 4,
+          requests: restSends,
+          deadlineMs: deliveryDeadlineMs,
+          stop: () => !first.running,
+        });
+      }
+      if (smtpSends > 0) {
+        smtpLoad = runSmtpLoad({
+          address: first.submissionAddress!,
+          apiKey: sender.apiKey,
+          sessions: smtpSessions,
+          messages: smtpSends,
+          intervalMs: smtpIntervalMs,
+          messageFor: (index) => {
+            const to = [SMTP_SENDS.recipientOf(index)];
+            return { from: SENDER, to, raw: rawMessage({ from: SENDER, to, subject: `crash smtp ${index}`, body: 'Hello from the crash test, over SMTP.\r\n' }) };
+          },
+          deadlineMs: deliveryDeadlineMs,
+          stop: () => killed || !first.running,
+          onRecord: (record) => {
+            if (record.code === undefined && !killed) smtpFailedBeforeKill.push(`smtp #${record.index}: ${record.error}`);
+          },
+          onSessionFailure: (failure) => {
+            if (!killed) smtpFailedBeforeKill.push(`session ${failure.session}: ${failure.response ?? failure.error}`);
+          },
+        });
+      }
     }
     first.startSubmitting();
     firstReadyAt = Date.now();
     const firstExit = await withTimeout(first.exited, deliveryDeadlineMs, () => `first child killed ${context()} output: ${first.output.join('')}`);
     const restRecords = (await restLoad).records;
+    const smtpResult = await smtpLoad;
     onSinkData = () => {};
     facts.acked = first.acked.length;
     facts.submitted = first.started.size;
@@ -226,18 +257,18 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
     children.push(second);
     await withTimeout(second.ready, CHILD_START_TIMEOUT_MS, () => `second child ready ${context()}`);
     const restartedAt = Date.now();
-    const acked = new Set(first.acked);
-    const restAcked = new Set(restRecords.filter((record) => record.status === 200).map((record) => record.index));
+    const acked = new Map([
+      [OWN_SUBMISSIONS, first.acked],
+      [REST_SENDS, restRecords.filter((record) => record.status === 200).map((record) => record.index)],
+      [SMTP_SENDS, smtpResult.records.filter((record) => record.code === 250).map((record) => record.index)],
+    ]);
+    const missingNow = () => new Map(SOURCES.map((from) => [from, missingAt(sink.messages, from, acked.get(from)!)]));
     const deadline = restartedAt + deliveryDeadlineMs;
-    let missing: number[] = [];
-    let restMissing: number[] = [];
+    let missing: ReturnType<typeof missingNow>;
     let queueAtEnd = { queued: -1, active: -1 };
     for (;;) {
-      const deliveredSeqs = new Set(sink.messages.map(seqOf));
-      const deliveredRest = new Set(sink.messages.map(restIndexOf));
-      missing = [...acked].filter((seq) => !deliveredSeqs.has(seq));
-      restMissing = [...restAcked].filter((index) => !deliveredRest.has(index));
-      if (missing.length === 0 && restMissing.length === 0) {
+      missing = missingNow();
+      if ([...missing.values()].every((indexes) => indexes.length === 0)) {
         const { queued, active } = await second.stats();
         queueAtEnd = { queued, active };
         if (queued === 0 && active === 0) break;
@@ -253,42 +284,45 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
 
     // 4. what arrived at the MX, from each run of the server
     const runs = [sink.messages.slice(0, deliveredBeforeRestart), sink.messages.slice(deliveredBeforeRestart)];
-    const unlabelled = sink.messages.filter((message) => seqOf(message) === undefined && restIndexOf(message) === undefined).map((message) => message.raw.subarray(0, 200).toString());
-    const misaddressed: string[] = [];
-    const expectOnly = (address: string, message: ReceivedMessage, label: string) =>
-      message.rcptTo.length !== 1 || message.rcptTo[0] !== address ? `${label} to ${message.rcptTo.join(',')}` : undefined;
-    const [beforeKill, afterRestart] = countPerRun(runs, seqOf, (seq, message) => expectOnly(`rcpt${seq}@dest.test`, message, `#${seq}`), misaddressed) as [Map<number, number>, Map<number, number>];
-    const restMisaddressed: string[] = [];
-    const [restBefore, restAfter] = countPerRun(runs, restIndexOf, (index, message) => expectOnly(`rest${index}@dest.test`, message, `rest #${index}`), restMisaddressed) as [Map<number, number>, Map<number, number>];
-    const redelivered = [...afterRestart.keys()].filter((seq) => beforeKill.has(seq)).sort((a, b) => a - b);
-    const restRedelivered = [...restAfter.keys()].filter((index) => restBefore.has(index)).sort((a, b) => a - b);
-    const delivered = new Set([...beforeKill.keys(), ...afterRestart.keys()]);
-    const restDelivered = new Set([...restBefore.keys(), ...restAfter.keys()]);
+    const deliveries = new Map(SOURCES.map((from) => [from, deliveriesOf(from, runs)]));
+    const own = deliveries.get(OWN_SUBMISSIONS)!;
+    const rest = frontAccount(
+      deliveries.get(REST_SENDS)!,
+      {
+        sent: restRecords.map((record) => record.index),
+        acked: acked.get(REST_SENDS)!,
+        otherAnswers: restRecords.filter((record) => record.status !== undefined && record.status !== 200).map((record) => `#${record.index}: ${record.status} ${JSON.stringify(record.body)}`),
+        networkErrors: restRecords.filter((record) => record.status === undefined).length,
+      },
+      missing.get(REST_SENDS)!,
+    );
+    const smtp: SmtpAccount = {
+      ...frontAccount(
+        deliveries.get(SMTP_SENDS)!,
+        {
+          sent: smtpResult.records.map((record) => record.index),
+          acked: acked.get(SMTP_SENDS)!,
+          otherAnswers: smtpResult.records.filter((record) => record.code !== undefined && record.code !== 250).map((record) => `#${record.index}: ${record.response}`),
+          networkErrors: smtpResult.records.filter((record) => record.code === undefined).length,
+        },
+        missing.get(SMTP_SENDS)!,
+      ),
+      failedBeforeKill: smtpFailedBeforeKill,
+    };
     const unconfirmed = String(facts.unconfirmedAtKill ?? '');
-    const unconfirmedSeqMatch = /^rcpt(\d+)@/.exec(unconfirmed);
-    const unconfirmedRestMatch = /^rest(\d+)@/.exec(unconfirmed);
-    const unconfirmedRedelivered = unconfirmedSeqMatch
-      ? redelivered.includes(Number(unconfirmedSeqMatch[1]))
-      : unconfirmedRestMatch
-        ? restRedelivered.includes(Number(unconfirmedRestMatch[1]))
-        : false;
+    const unconfirmedRedelivered = SOURCES.some((from) => {
+      const index = from.indexInAddress(unconfirmed);
+      return index !== undefined && deliveries.get(from)!.redelivered.includes(index);
+    });
     facts.deliveredBeforeRestart = deliveredBeforeRestart;
     facts.deliveredAfterRestart = sink.messages.length - deliveredBeforeRestart;
-    facts.deliveredNotAcked = [...delivered].filter((seq) => !acked.has(seq)).length + [...restDelivered].filter((index) => !restAcked.has(index)).length;
-    facts.redelivered = redelivered;
-    facts.rest = { sent: restRecords.length, acked: restAcked.size, redelivered: restRedelivered };
-
-    const rest: RestAccount = {
-      sent: restRecords.length,
-      acked: [...restAcked].sort((a, b) => a - b),
-      otherAnswers: restRecords.filter((record) => record.status !== undefined && record.status !== 200).map((record) => `#${record.index}: ${record.status} ${JSON.stringify(record.body)}`),
-      networkErrors: restRecords.filter((record) => record.status === undefined).length,
-      missing: restMissing,
-      redelivered: restRedelivered,
-      twiceInOneRun: twiceIn([restBefore, restAfter]),
-      misaddressed: restMisaddressed,
-      neverSent: [...restDelivered].filter((index) => index >= restRecords.length),
-    };
+    facts.deliveredNotAcked = SOURCES.reduce((sum, from) => {
+      const ackedHere = new Set(acked.get(from));
+      return sum + [...deliveries.get(from)!.delivered].filter((index) => !ackedHere.has(index)).length;
+    }, 0);
+    facts.redelivered = own.redelivered;
+    facts.rest = { sent: rest.sent, acked: rest.acked.length, redelivered: rest.redelivered };
+    facts.smtp = { sent: smtp.sent, acked: smtp.acked.length, networkErrors: smtp.networkErrors, redelivered: smtp.redelivered };
 
     return {
       facts,
@@ -299,16 +333,17 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
       secondExit,
       acked: first.acked.slice(),
       submitFailures: first.failures.slice(),
-      missing,
+      missing: missing.get(OWN_SUBMISSIONS)!,
       queueAtEnd,
-      redelivered,
-      twiceInOneRun: twiceIn([beforeKill, afterRestart]),
-      unlabelled,
-      misaddressed,
-      neverSubmitted: [...delivered].filter((seq) => !first.started.has(seq)),
-      unconfirmedSeq: unconfirmedSeqMatch ? Number(unconfirmedSeqMatch[1]) : undefined,
+      redelivered: own.redelivered,
+      twiceInOneRun: own.twiceInOneRun,
+      unlabelled: unlabelled(sink.messages),
+      misaddressed: own.misaddressed,
+      neverSubmitted: [...own.delivered].filter((seq) => !first.started.has(seq)),
+      unconfirmedSeq: OWN_SUBMISSIONS.indexInAddress(unconfirmed),
       unconfirmedRedelivered,
       rest,
+      smtp,
       childOutput: children.map((child) => child.output.join('')).join('\n').slice(-4000),
     };
   } finally {

@@ -24,7 +24,8 @@
  *   CHILD_IDLE_CONNECTION_MS            config.delivery.idleConnectionMs (default 200, as startOutpost)
  *
  * Messages to the parent (ChildMessage): `ready` once Outpost.start resolved
- * (queue recovered, delivery running); for every submission `submitting` before
+ * (queue recovered, delivery running), with the bound HTTP and SMTP submission
+ * (STARTTLS) addresses (testEnv binds both on port 0); for every submission `submitting` before
  * it enters the pipeline and `acked` only after its receipt resolved, i.e. once
  * it is durably queued; `submit-failed`; `submitted-all`; `stats` in answer to
  * a `{ type: 'stats' }` request (queue sizes, RSS and CPU of this process);
@@ -39,7 +40,7 @@ import { Outpost } from '../../core/server.js';
 import { rawMessage } from './outpost.js';
 
 export type ChildMessage =
-  | { type: 'ready'; pid: number; dataDir: string; httpAddress: string | undefined }
+  | { type: 'ready'; pid: number; dataDir: string; httpAddress: string | undefined; submissionAddress: string | undefined }
   | { type: 'submitting'; seq: number }
   | { type: 'acked'; seq: number; id: string }
   | { type: 'submit-failed'; seq: number; error: string }
@@ -166,7 +167,7 @@ async function main(): Promise<void> {
     });
   });
 
-  send({ type: 'ready', pid: process.pid, dataDir: outpost.config.dataDir, httpAddress: outpost.httpAddress });
+  send({ type: 'ready', pid: process.pid, dataDir: outpost.config.dataDir, httpAddress: outpost.httpAddress, submissionAddress: outpost.submissionAddress });
 
   const count = positiveIntFromEnv('CHILD_SUBMIT_COUNT');
   if (count) {

@@ -64,6 +64,8 @@ export class OutpostChild {
   readonly submittedAll: Promise<Extract<ChildMessage, { type: 'submitted-all' }>>;
   /** Set from the ready message. */
   httpAddress: string | undefined;
+  /** The STARTTLS submission listener (587's stand-in), set from the ready message; undefined when it is off. */
+  submissionAddress: string | undefined;
   /** Date.now() when `stopping` arrived. */
   stoppingAt: number | undefined;
   onAck: ((child: OutpostChild) => void) | undefined;
@@ -93,6 +95,7 @@ export class OutpostChild {
         switch (message.type) {
           case 'ready':
             this.httpAddress = message.httpAddress;
+            this.submissionAddress = message.submissionAddress;
             resolve(message);
             break;
           case 'fatal':

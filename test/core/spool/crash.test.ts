@@ -1,11 +1,12 @@
 /**
  * Crash safety of the spool, end to end: Outpost runs in a child process
  * (test/support/outpost-child.ts) that submits 200 messages itself and takes
- * up to 100 REST sends at the same time, while delivering them to a real MX;
- * the test kills it with SIGKILL part-way, restarts it on the same data dir,
- * and checks at the MX that every acknowledged message (receipt or HTTP 200)
- * arrived, and that the only duplicates are messages that were in flight at
- * the crash (at most one per open connection, each message having one recipient).
+ * up to 100 REST sends and 60 SMTP submissions (3 STARTTLS + AUTH sessions) at
+ * the same time, while delivering them to a real MX; the test kills it with
+ * SIGKILL part-way, restarts it on the same data dir, and checks at the MX that
+ * every acknowledged message (receipt, HTTP 200 or SMTP 250) arrived, and that
+ * the only duplicates are messages that were in flight at the crash (at most
+ * one per open connection, each message having one recipient).
  * The run itself is test/support/crash-run.ts, shared with `npm run soak`.
  *
  * The kill point is random; every assertion message carries the seed. To
@@ -45,7 +46,12 @@ describe('spool: kill -9 in the middle of a queue of 200 messages, then restart'
       assert.deepEqual(run.rest.otherAnswers, [], `REST sends got 200, or the connection died with the server ${context()}`);
       assert.deepEqual(run.rest.missing, [], `every REST send answered 200 is delivered ${context()}`);
       assert.deepEqual([...run.rest.twiceInOneRun, ...run.rest.misaddressed, ...run.rest.neverSent.map(String)], [], `REST sends: once per run, to their own recipient ${context()}`);
-      const redelivered = run.redelivered.length + run.rest.redelivered.length;
+      assert.ok(run.smtp.acked.length > 0, `SMTP submissions were answered 250 before the kill ${context()}`);
+      assert.deepEqual(run.smtp.failedBeforeKill, [], `no SMTP session or transaction failed while the server was running ${context()}`);
+      assert.deepEqual(run.smtp.otherAnswers, [], `SMTP submissions got 250, or the connection died with the server ${context()}`);
+      assert.deepEqual(run.smtp.missing, [], `every SMTP submission answered 250 is delivered ${context()}`);
+      assert.deepEqual([...run.smtp.twiceInOneRun, ...run.smtp.misaddressed, ...run.smtp.neverSent.map(String)], [], `SMTP submissions: once per run, to their own recipient ${context()}`);
+      const redelivered = run.redelivered.length + run.rest.redelivered.length + run.smtp.redelivered.length;
       assert.ok(
         redelivered <= MAX_CONNECTIONS_PER_DOMAIN,
         `at most the ${MAX_CONNECTIONS_PER_DOMAIN} transactions in flight at the kill are delivered again; got ${redelivered} ${context()}`,
