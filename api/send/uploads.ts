@@ -36,7 +36,9 @@ export class UploadArea {
           }),
       };
     } catch (error) {
-      throw new StorageError(`cannot store the upload under ${this.root}; check that the data dir is writable and has space`, error);
+      // the path is for the operator's log, not for the client
+      this.logger.error({ err: error, directory: this.root }, 'cannot create an upload directory');
+      throw new StorageError('cannot store the upload (the disk is full or not writable); try again later', error);
     }
   }
 }

@@ -21,7 +21,7 @@ export class GroupCommitter {
   /** Milliseconds each synced batch took, for metrics. */
   onBatchWritten: ((milliseconds: number, writes: number) => void) | undefined;
   /** Each batch that could not be written (its writers were rejected), for metrics. */
-  onBatchFailed: ((writes: number) => void) | undefined;
+  onBatchFailed: ((writes: number, error: unknown) => void) | undefined;
   private lastFailed = false;
 
   constructor(private readonly db: Level<string, Buffer>) {}
@@ -51,10 +51,11 @@ export class GroupCommitter {
           { sync: true },
         );
       } catch (error) {
-        const failure = new StorageError(`spool write failed: ${(error as Error).message}`, error);
+        // clients see what failed, not LevelDB's text (it names files under the data dir); onBatchFailed logs that
+        const failure = new StorageError('spool write failed (the disk is full or not writable); try again later', error);
         this.lastFailed = true;
         for (const write of group) write.reject(failure);
-        this.onBatchFailed?.(group.length);
+        this.onBatchFailed?.(group.length, error);
         continue;
       }
       this.lastFailed = false;

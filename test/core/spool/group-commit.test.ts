@@ -103,10 +103,15 @@ describe('GroupCommitter', () => {
   it('reports failing from a failed batch until a batch succeeds, and tells onBatchFailed', async () => {
     const committer = new GroupCommitter(db);
     const failedBatches: number[] = [];
-    committer.onBatchFailed = (writes) => failedBatches.push(writes);
+    const causes: unknown[] = [];
+    committer.onBatchFailed = (writes, cause) => {
+      failedBatches.push(writes);
+      causes.push(cause);
+    };
     assert.equal(committer.failing, false);
     await db.close();
     await assert.rejects(committer.write([{ type: 'put', key: 'a', value: Buffer.from('1') }]), StorageError);
+    assert.ok(causes[0] instanceof Error, 'the cause goes to the log through onBatchFailed');
     assert.equal(committer.failing, true);
     assert.deepEqual(failedBatches, [1]);
     await db.open();
