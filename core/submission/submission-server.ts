@@ -5,6 +5,7 @@
  * in clear and offers STARTTLS; port 465 is TLS from the first byte. Either
  * way AUTH is offered only once TLS is up.
  */
+import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { authenticateClient } from './auth.js';
 import { receiveMessage } from './accept-message.js';
@@ -115,6 +116,8 @@ export function createSubmissionServer(listener: ListenerName, certificate: TlsC
   };
 
   const server = new SMTPServer(options);
+  // replies are small writes that each end a round trip: Nagle's algorithm would hold them back
+  server.server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   // Clients that reset the connection or fail the TLS handshake surface here; without a
   // listener EventEmitter would throw them and take the process down.
   server.on('error', (error: Error & { code?: string }) => {
