@@ -87,3 +87,26 @@ export async function startBenchOutpost(options: BenchOutpostOptions): Promise<B
 export function smtpSourceLikeText(): string {
   return Array.from({ length: 27 }, (_, line) => `${(line + 1) % 10}${'X'.repeat(74)}\r\n`).join('');
 }
+
+/** `count` recipients at the sink, as smtp-source -r names them: user@, 2user@, 3user@ ... */
+export function sinkRecipients(count: number): string[] {
+  return Array.from({ length: count }, (_, index) => `${index === 0 ? '' : index + 1}user@${SINK_DOMAIN}`);
+}
+
+/**
+ * Message number `index` as the SMTP load client sends it to every server alike: the headers a
+ * submitting client writes (From on the sending domain, so Outpost accepts and signs it) and
+ * smtpSourceLikeText() as the body, 2.3 KB in all.
+ */
+export function smtpSourceLikeMessage(from: string, to: string[], index: number): Buffer {
+  const headers = [
+    `From: <${from}>`,
+    `To: ${to.map((address) => `<${address}>`).join(', ')}`,
+    'Subject: bench',
+    `Date: ${new Date().toUTCString().replace('GMT', '+0000')}`,
+    `Message-ID: <${index}.${process.pid}.${Date.now()}@load.bench.test>`,
+    'MIME-Version: 1.0',
+    'Content-Type: text/plain; charset=us-ascii',
+  ];
+  return Buffer.from(`${headers.join('\r\n')}\r\n\r\n${smtpSourceLikeText()}`);
+}

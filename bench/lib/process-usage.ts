@@ -121,3 +121,14 @@ export class UsageMonitor {
 }
 
 export const megabytes = (bytes: number): number => Math.round(bytes / 1024 / 1024);
+
+/**
+ * CPU seconds the whole machine has been busy since boot (all cores; /proc/stat: user, nice,
+ * system, irq, softirq, steal; idle and iowait left out). Less the benchmark's own process tree
+ * over the same interval, it is the work of everything else sharing the cores: noise to report.
+ */
+export function machineBusySeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+}

@@ -2,8 +2,12 @@
 # A throwaway Postfix for the side-by-side benchmark (bench/e2e.ts): its own
 # config, queue and data directories under one temp dir, smtpd on a loopback
 # high port, everything relayed to [127.0.0.1]:<sink port>, no local delivery,
-# no chroot. The system's Postfix (if any) is never touched, and installing the
-# package never leaves one listening on port 25.
+# no chroot. smtpd offers STARTTLS (security level "may") with a self-signed EC
+# P-256 certificate made by openssl into the temp dir, the same kind Outpost
+# generates for its submission port, so a TLS client pays alike on both;
+# smtp-source, which never sends STARTTLS, still talks plain SMTP. The
+# system's Postfix (if any) is never touched, and installing the package never
+# leaves one listening on port 25.
 #
 #   bench/peers/postfix.sh install
 #       installs Debian's postfix package if /usr/sbin/postfix is missing
@@ -112,11 +116,19 @@ run_instance() {
   chmod 0755 "$config" "$queue"
   chmod 0700 "$data"
 
+  # the same kind of certificate as Outpost's self-signed one (core/submission/tls-certificate.ts); read by smtpd as root
+  command -v openssl >/dev/null || die "openssl is missing (apt-get install openssl): smtpd's STARTTLS certificate is made with it"
+  openssl req -x509 -nodes -days 2 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+    -subj /CN=postfix-bench.test -addext subjectAltName=DNS:postfix-bench.test \
+    -keyout "$config/tls-key.pem" -out "$config/tls-cert.pem" 2>/dev/null || die "openssl could not make a certificate in $config"
+  chmod 0600 "$config/tls-key.pem"
+
   local meta=/etc/postfix
   [[ -f $meta/postfix-files ]] || meta=/usr/share/postfix
   sed -e "s|@PORT@|$port|g" "$here/postfix/master.cf.in" >"$config/master.cf"
   sed -e "s|@QUEUE@|$queue|g" -e "s|@DATA@|$data|g" -e "s|@RELAY_PORT@|$relay_port|g" \
-      -e "s|@META@|$meta|g" -e "s|@LOG@|$dir/maillog|g" "$here/postfix/main.cf.in" >"$config/main.cf"
+      -e "s|@META@|$meta|g" -e "s|@LOG@|$dir/maillog|g" \
+      -e "s|@TLS_KEY@|$config/tls-key.pem|g" -e "s|@TLS_CERT@|$config/tls-cert.pem|g" "$here/postfix/main.cf.in" >"$config/main.cf"
   # postfix-files and dynamicmaps.cf come from the package; point at them instead of copying
   [[ -f /etc/postfix/dynamicmaps.cf ]] && ln -s /etc/postfix/dynamicmaps.cf "$config/dynamicmaps.cf"
   [[ -d /etc/postfix/dynamicmaps.cf.d ]] && ln -s /etc/postfix/dynamicmaps.cf.d "$config/dynamicmaps.cf.d"
