@@ -60,6 +60,12 @@ export const DEFAULTS = {
     maxMessagesPerConnection: 100,
     /** How long an idle connection is kept for reuse. */
     idleConnectionMs: 5_000,
+    /**
+     * How long closing a connection (QUIT, its reply, the socket closing) may take before the
+     * socket is cut. A closing connection still counts against maxConnectionsPerDomain, so this
+     * bounds how long a destination that never answers QUIT can hold one of its slots.
+     */
+    closeTimeoutMs: 10_000,
     /** TCP connect timeout per address. */
     connectTimeoutMs: 30_000,
     /** RFC 5321 4.5.3.2.1: wait up to 5 minutes for the 220 greeting. */

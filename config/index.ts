@@ -24,6 +24,7 @@ export interface DeliveryConfig {
   maxRecipientsPerTransaction: number;
   maxMessagesPerConnection: number;
   idleConnectionMs: number;
+  closeTimeoutMs: number;
   connectTimeoutMs: number;
   greetingTimeoutMs: number;
   replyTimeoutMs: number;

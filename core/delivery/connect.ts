@@ -2,7 +2,10 @@
  * Opens an SMTP session with the first MX address that answers, trying hosts
  * in preference order and each of their addresses (failover), with STARTTLS
  * whenever offered. require_tls and verify_cert come from the message.
+ * A session that fails to open leaves no socket behind: it is destroyed before
+ * the next address is tried, so a failure frees the domain's connection slot.
  */
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { MxHost } from './mx-resolver.js';
@@ -27,6 +30,8 @@ export interface ConnectSettings extends TlsRequirement {
 /** An open session with one MX address, ready for MAIL FROM. */
 export interface MxConnection {
   readonly smtp: SMTPConnection;
+  /** The TCP socket under the session (under TLS too): the connection is over when it closes. */
+  readonly socket: Socket;
   readonly mx: string;
   readonly ip: string;
   readonly port: number;
@@ -110,33 +115,36 @@ async function openSession(
     logger: false,
   });
   let cancel = (): void => undefined;
-  await new Promise<void>((resolve, reject) => {
-    // close() alone only emits 'end', which settles neither the connect callback nor 'error': reject here too
-    cancel = () => {
-      smtp.close();
-      reject(new Error(`connection to ${mx} [${ip}] cancelled (shutting down)`));
-    };
-    if (settings.signal?.aborted) return cancel();
-    settings.signal?.addEventListener('abort', cancel, { once: true });
-    smtp.once('error', reject);
-    smtp.connect((error) => {
-      smtp.off('error', reject);
-      settings.signal?.removeEventListener('abort', cancel);
-      if (error) {
-        smtp.close();
-        reject(error);
-      } else resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      // shutdown rejects here (close() alone only emits 'end', which settles neither the connect callback nor 'error')
+      cancel = () => reject(new Error(`connection to ${mx} [${ip}] cancelled (shutting down)`));
+      if (settings.signal?.aborted) return cancel();
+      settings.signal?.addEventListener('abort', cancel, { once: true });
+      smtp.once('error', reject);
+      smtp.connect((error) => {
+        smtp.off('error', reject);
+        settings.signal?.removeEventListener('abort', cancel);
+        if (error) reject(error);
+        else resolve();
+      });
     });
-  });
+    if (settings.requireTls && !smtp.secure) {
+      throw Object.assign(new Error(`TLS is required for this message but ${mx} [${ip}] does not offer STARTTLS`), { response: `454 4.7.10 TLS is required for this message but ${mx} does not offer STARTTLS`, responseCode: 454 });
+    }
+  } catch (error) {
+    settings.signal?.removeEventListener('abort', cancel);
+    smtp.on('error', () => undefined);
+    smtp.close();
+    // close() only ends our side and waits for the server's; the socket must be gone before the slot is free
+    greeted.socket.destroy();
+    throw error;
+  }
   // errors after the handshake surface through send()/reset() callbacks; keep the emitter from throwing
   smtp.on('error', () => undefined);
-  if (settings.requireTls && !smtp.secure) {
-    smtp.close();
-    throw Object.assign(new Error(`TLS is required for this message but ${mx} [${ip}] does not offer STARTTLS`), { response: `454 4.7.10 TLS is required for this message but ${mx} does not offer STARTTLS`, responseCode: 454 });
-  }
   const socket = smtp._socket as TLSSocket | null;
   const tls = smtp.secure && socket && typeof socket.getCipher === 'function'
     ? { protocol: socket.getProtocol() ?? 'unknown', cipher: socket.getCipher().name }
     : null;
-  return { smtp, mx, ip, port: settings.port, tls, certificateVerified: tls !== null && settings.verifyCert, transactions: 0, needsReset: false };
+  return { smtp, socket: greeted.socket, mx, ip, port: settings.port, tls, certificateVerified: tls !== null && settings.verifyCert, transactions: 0, needsReset: false };
 }

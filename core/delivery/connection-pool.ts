@@ -1,80 +1,210 @@
 /**
- * Idle SMTP sessions kept per destination domain for reuse, so a burst of mail
- * to one domain costs one TCP + TLS handshake instead of one per message. A
- * session is reused only if it meets the next message's TLS requirement, and
- * is closed after an idle timeout or a number of transactions.
+ * Every SMTP session to a destination domain, from the moment it starts
+ * connecting until its socket is closed. No domain ever has more than
+ * maxConnectionsPerDomain of them, counting those being opened, busy, idle
+ * and closing (QUIT sent, waiting for the reply or for the socket to close):
+ * an attempt that finds no idle session to reuse waits for a free slot.
+ *
+ * Idle sessions are kept for reuse, so a burst of mail to one domain costs one
+ * TCP + TLS handshake instead of one per message. A session is reused only if
+ * it meets the next message's TLS requirement (one that does not is closed to
+ * make room when the domain is full), and is closed after an idle timeout or a
+ * number of transactions. Closing is bounded by closeTimeoutMs, after which the
+ * socket is cut: a destination that never answers QUIT cannot hold a slot for good.
  */
 import type { MxConnection, TlsRequirement } from './connect.js';
+
+export interface ConnectionPoolSettings {
+  idleConnectionMs: number;
+  maxMessagesPerConnection: number;
+  maxConnectionsPerDomain: number;
+  closeTimeoutMs: number;
+}
+
+/** What acquire() came back with: a session ready for MAIL FROM, what `open` reported instead, or shutdown. */
+export type Acquired<F> = { connection: MxConnection } | { failure: F } | { cancelled: true };
 
 interface IdleEntry {
   connection: MxConnection;
   timer: NodeJS.Timeout;
 }
 
+/** One destination domain's sessions. */
+interface DomainSessions {
+  /** Sessions counted against the limit: being opened, busy, idle or closing. */
+  counted: number;
+  idle: IdleEntry[];
+  /** Attempts waiting for a slot or an idle session; each is woken by any change and looks again. */
+  waiters: Set<() => void>;
+}
+
 export class ConnectionPool {
-  private readonly idle = new Map<string, IdleEntry[]>();
+  private readonly domains = new Map<string, DomainSessions>();
+  /** Sessions already closing, so a second close() arms no second timer. */
+  private readonly closing = new WeakSet<MxConnection>();
 
-  constructor(private readonly settings: { idleConnectionMs: number; maxMessagesPerConnection: number }) {}
+  constructor(private readonly settings: ConnectionPoolSettings) {}
 
-  /** An idle session to `domain` meeting `requirement`, removed from the pool. */
-  take(domain: string, requirement: TlsRequirement): MxConnection | undefined {
-    const entries = this.idle.get(domain);
-    if (!entries) return undefined;
-    const index = entries.findIndex(({ connection }) =>
-      (!requirement.requireTls || connection.tls !== null) && (!requirement.verifyCert || connection.certificateVerified));
-    if (index === -1) return undefined;
-    const [entry] = entries.splice(index, 1);
-    if (entries.length === 0) this.idle.delete(domain);
-    clearTimeout(entry!.timer);
-    return entry!.connection;
+  /**
+   * A session to `domain` meeting `requirement`: an idle one, or a new one from
+   * `open` as soon as the domain has a free slot. `open` must leave no socket
+   * behind when it reports a failure: the slot is free again when it returns.
+   * Waiting ends with `cancelled` when `signal` aborts (shutdown).
+   */
+  async acquire<F>(
+    domain: string,
+    requirement: TlsRequirement,
+    open: () => Promise<{ connection: MxConnection } | { failure: F }>,
+    signal?: AbortSignal,
+  ): Promise<Acquired<F>> {
+    for (;;) {
+      if (signal?.aborted) return { cancelled: true };
+      const reusable = this.take(domain, requirement);
+      if (reusable) return { connection: reusable };
+      const sessions = this.sessionsOf(domain);
+      if (sessions.counted < this.settings.maxConnectionsPerDomain) break;
+      // full: an idle session that does not meet this message's requirement makes room by closing
+      const unfit = sessions.idle.shift();
+      if (unfit) {
+        clearTimeout(unfit.timer);
+        this.close(unfit.connection);
+      }
+      await this.nextChange(sessions, signal);
+    }
+    this.sessionsOf(domain).counted++;
+    let opened: { connection: MxConnection } | { failure: F };
+    try {
+      opened = await open();
+    } catch (error) {
+      this.uncount(domain);
+      throw error;
+    }
+    if ('failure' in opened) this.uncount(domain);
+    else this.countUntilClosed(domain, opened.connection);
+    return opened;
   }
 
   /** Returns a session after a transaction; closes it if it is worn out or broken. */
   release(domain: string, connection: MxConnection, usable: boolean): void {
-    if (!usable || connection.smtp.destroyed || connection.transactions >= this.settings.maxMessagesPerConnection) {
-      closeQuietly(connection);
+    if (!usable || connection.smtp.destroyed || connection.socket.destroyed || connection.transactions >= this.settings.maxMessagesPerConnection) {
+      this.close(connection);
       return;
     }
-    const entries = this.idle.get(domain) ?? [];
+    const sessions = this.sessionsOf(domain);
     const entry: IdleEntry = {
       connection,
       timer: setTimeout(() => {
-        const list = this.idle.get(domain);
-        const position = list?.indexOf(entry) ?? -1;
-        if (list && position !== -1) list.splice(position, 1);
-        if (list?.length === 0) this.idle.delete(domain);
-        closeQuietly(connection);
+        if (this.removeIdle(domain, connection)) this.close(connection);
       }, this.settings.idleConnectionMs),
     };
     entry.timer.unref();
-    entries.push(entry);
-    this.idle.set(domain, entries);
+    sessions.idle.push(entry);
+    this.wakeWaiters(domain);
+  }
+
+  /**
+   * Says QUIT, and cuts the socket if it is not closed within closeTimeoutMs.
+   * The session keeps its slot until then.
+   */
+  close(connection: MxConnection): void {
+    const { smtp, socket } = connection;
+    if (socket.destroyed || this.closing.has(connection)) return;
+    this.closing.add(connection);
+    const timer = setTimeout(() => socket.destroy(), this.settings.closeTimeoutMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    if (smtp.destroyed) return; // SMTPConnection already ended its side; only the socket is left
+    try {
+      smtp.quit();
+    } catch {
+      smtp.close();
+    }
   }
 
   /** Number of idle sessions, for metrics and tests. */
   get size(): number {
     let count = 0;
-    for (const entries of this.idle.values()) count += entries.length;
+    for (const sessions of this.domains.values()) count += sessions.idle.length;
     return count;
   }
 
+  /** Sessions counted against `domain`'s limit right now (being opened, busy, idle or closing). */
+  connectionsTo(domain: string): number {
+    return this.domains.get(domain)?.counted ?? 0;
+  }
+
+  /** Closes every idle session (shutdown). Busy ones are their attempts' to close. */
   closeAll(): void {
-    for (const entries of this.idle.values()) {
-      for (const { connection, timer } of entries) {
+    for (const sessions of this.domains.values()) {
+      for (const { connection, timer } of sessions.idle.splice(0)) {
         clearTimeout(timer);
-        closeQuietly(connection);
+        this.close(connection);
       }
     }
-    this.idle.clear();
   }
-}
 
-/** QUIT politely; a session that is already gone needs nothing. */
-export function closeQuietly(connection: MxConnection): void {
-  if (connection.smtp.destroyed) return;
-  try {
-    connection.smtp.quit();
-  } catch {
-    connection.smtp.close();
+  /** An idle session to `domain` meeting `requirement`, removed from the idle list. */
+  private take(domain: string, requirement: TlsRequirement): MxConnection | undefined {
+    const idle = this.domains.get(domain)?.idle;
+    const index = idle?.findIndex(({ connection }) =>
+      !connection.smtp.destroyed
+      && (!requirement.requireTls || connection.tls !== null)
+      && (!requirement.verifyCert || connection.certificateVerified)) ?? -1;
+    if (index === -1) return undefined;
+    const [entry] = idle!.splice(index, 1);
+    clearTimeout(entry!.timer);
+    return entry!.connection;
+  }
+
+  /** The slot of a new session is freed when its socket closes, however that happens. */
+  private countUntilClosed(domain: string, connection: MxConnection): void {
+    const closed = (): void => {
+      this.removeIdle(domain, connection);
+      this.uncount(domain);
+    };
+    if (connection.socket.closed) closed();
+    else connection.socket.once('close', closed);
+  }
+
+  private removeIdle(domain: string, connection: MxConnection): boolean {
+    const idle = this.domains.get(domain)?.idle;
+    const index = idle?.findIndex((entry) => entry.connection === connection) ?? -1;
+    if (index === -1) return false;
+    clearTimeout(idle![index]!.timer);
+    idle!.splice(index, 1);
+    return true;
+  }
+
+  private uncount(domain: string): void {
+    const sessions = this.sessionsOf(domain);
+    sessions.counted--;
+    this.wakeWaiters(domain);
+    if (sessions.counted === 0 && sessions.idle.length === 0 && sessions.waiters.size === 0) this.domains.delete(domain);
+  }
+
+  private sessionsOf(domain: string): DomainSessions {
+    let sessions = this.domains.get(domain);
+    if (!sessions) {
+      sessions = { counted: 0, idle: [], waiters: new Set() };
+      this.domains.set(domain, sessions);
+    }
+    return sessions;
+  }
+
+  /** Resolves at the next slot freed or session returned on this domain, or when `signal` aborts. */
+  private nextChange(sessions: DomainSessions, signal?: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        sessions.waiters.delete(wake);
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      sessions.waiters.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  private wakeWaiters(domain: string): void {
+    for (const wake of [...(this.domains.get(domain)?.waiters ?? [])]) wake();
   }
 }

@@ -6,8 +6,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
-import { connectToMx, type ConnectSettings, type MxConnection } from '../delivery/connect.js';
-import { ConnectionPool, closeQuietly } from '../delivery/connection-pool.js';
+import { connectToMx, type ConnectSettings, type MxConnection, type TlsRequirement } from '../delivery/connect.js';
+import type { ConnectionPool } from '../delivery/connection-pool.js';
 import { sameOutcomeForAll, type DeliveryGroup, type RecipientOutcome } from '../delivery/delivery-group.js';
 import type { MxResolver } from '../delivery/mx-resolver.js';
 import { sendTransaction } from '../delivery/transaction.js';
@@ -26,6 +26,9 @@ export interface DeliverStageDeps {
   now: () => number;
   logger: Logger;
 }
+
+/** The same outcome for every recipient of the attempt, with what is known of it. */
+type FailAll = (kind: 'temporary' | 'permanent', response: string, extra?: Partial<AttemptRecord>) => Map<number, RecipientOutcome>;
 
 /** One attempt's result: an outcome per recipient, or a body that cannot be read back intact. */
 export type AttemptResult =
@@ -52,7 +55,7 @@ export class DeliverStage {
 
   private async attempt(group: DeliveryGroup, onDamagedBody: (error: StorageError) => void): Promise<Map<number, RecipientOutcome>> {
     const started = this.deps.now();
-    const failAll = (kind: 'temporary' | 'permanent', response: string, extra: Partial<AttemptRecord> = {}): Map<number, RecipientOutcome> =>
+    const failAll: FailAll = (kind, response, extra = {}) =>
       sameOutcomeForAll(group, { kind, attempt: { at: started, response, durationMs: this.deps.now() - started, ...extra } });
 
     const hook = await this.deps.hooks.run('delivery:before', group);
@@ -65,26 +68,14 @@ export class DeliverStage {
       requireTls: group.message.options.requireTls ?? this.deps.settings.requireTls,
       verifyCert: group.message.options.verifyCert ?? this.deps.settings.verifyCert,
     };
-    let connection = this.deps.pool.take(group.domain, requirement);
-    if (!connection) {
-      const route = await this.deps.resolver.routeFor(group.domain);
-      if (route.kind !== 'hosts') return failAll(route.kind, `${route.status} ${route.reason}`, { status: route.status });
-      const opened = await connectToMx(route.hosts, { ...this.deps.settings, ...requirement, signal: this.shutdown.signal }, this.deps.logger);
-      if ('failure' in opened) {
-        const { failure } = opened;
-        return failAll(failure.permanent ? 'permanent' : 'temporary', failure.response, {
-          ...(failure.mx ? { mx: failure.mx } : {}),
-          ...(failure.ip ? { ip: failure.ip } : {}),
-          port: failure.port,
-          ...(failure.code ? { code: failure.code } : {}),
-        });
-      }
-      connection = opened.connection;
-    }
-    if (this.shutdown.signal.aborted) {
-      closeQuietly(connection);
+    // a pooled session, or a new one once the domain has fewer than maxConnectionsPerDomain (closing ones count)
+    const acquired = await this.deps.pool.acquire(group.domain, requirement, () => this.open(group, requirement, failAll), this.shutdown.signal);
+    if ('failure' in acquired) return acquired.failure;
+    if ('cancelled' in acquired || this.shutdown.signal.aborted) {
+      if ('connection' in acquired) this.deps.pool.close(acquired.connection);
       return failAll('temporary', 'delivery cancelled (shutting down)');
     }
+    const { connection } = acquired;
 
     this.active.add(connection);
     try {
@@ -96,7 +87,7 @@ export class DeliverStage {
       return result.outcomes;
     } catch (error) {
       // RSET failed or the stream broke: nothing was delivered on this session
-      closeQuietly(connection);
+      this.deps.pool.close(connection);
       return failAll('temporary', `delivery to ${connection.mx} [${connection.ip}] failed: ${(error as Error).message}`, {
         mx: connection.mx,
         ip: connection.ip,
@@ -105,6 +96,23 @@ export class DeliverStage {
     } finally {
       this.active.delete(connection);
     }
+  }
+
+  /** Finds the route and opens a session; when none opens, the outcome of every recipient says why. */
+  private async open(group: DeliveryGroup, requirement: TlsRequirement, failAll: FailAll): Promise<{ connection: MxConnection } | { failure: Map<number, RecipientOutcome> }> {
+    const route = await this.deps.resolver.routeFor(group.domain);
+    if (route.kind !== 'hosts') return { failure: failAll(route.kind, `${route.status} ${route.reason}`, { status: route.status }) };
+    const opened = await connectToMx(route.hosts, { ...this.deps.settings, ...requirement, signal: this.shutdown.signal }, this.deps.logger);
+    if ('connection' in opened) return opened;
+    const { failure } = opened;
+    return {
+      failure: failAll(failure.permanent ? 'permanent' : 'temporary', failure.response, {
+        ...(failure.mx ? { mx: failure.mx } : {}),
+        ...(failure.ip ? { ip: failure.ip } : {}),
+        port: failure.port,
+        ...(failure.code ? { code: failure.code } : {}),
+      }),
+    };
   }
 
   /** Cuts every session: idle ones politely, busy ones at once (shutdown past its grace period). */

@@ -45,6 +45,11 @@ export class Scheduler {
   private readonly due = new DueIndex();
   /** Recipients of each message still in the spool (in the index or in flight). */
   private readonly remaining = new Map<string, number>();
+  /**
+   * Attempts in flight per domain, at most maxConnectionsPerDomain. The connections themselves are
+   * counted by the ConnectionPool until their sockets close (QUIT in progress too): an attempt
+   * started while an earlier session is still closing waits there for its slot.
+   */
   private readonly activeByDomain = new Map<string, number>();
   private readonly inFlight = new Set<Promise<void>>();
   private activeCount = 0;

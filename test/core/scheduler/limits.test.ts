@@ -28,15 +28,16 @@ describe('destination concurrency limits', () => {
 
     const first = await startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, dataDir, env: { OUTPOST_RETRY_SCHEDULE: '300ms' } });
     running.push(first);
-    let deferred = 0;
-    first.outpost.events.on('recipient:deferred', () => void deferred++);
+    // recipients, not events: under load the first ones are retried (300ms) before the last is tried once
+    const deferred = new Set<string>();
+    first.outpost.events.on('recipient:deferred', (event) => void deferred.add(event.recipient));
     for (let index = 0; index < 30; index++) {
       const to = [`user${index}@dest.test`];
       await first.outpost.submit({ from: 'a@outpost.test', to, raw: rawMessage({ from: 'a@outpost.test', to }), source: 'internal' });
     }
     const deadline = Date.now() + 10_000;
-    while (deferred < 30 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(deferred, 30, 'every message was deferred once');
+    while (deferred.size < 30 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(deferred.size, 30, 'every message was deferred at least once');
     await first.outpost.stop(1000);
     running.splice(0);
 
