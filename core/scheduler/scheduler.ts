@@ -11,7 +11,7 @@ import type { DeliveryGroup, RecipientOutcome } from '../delivery/delivery-group
 import type { EventBus } from '../events.js';
 import type { DeliverStage } from '../pipeline/deliver.js';
 import { quarantineMessage } from '../spool/recover.js';
-import type { RecipientRecord } from '../spool/records.js';
+import type { MessageRecord, RecipientRecord } from '../spool/records.js';
 import type { Spool } from '../spool/spool.js';
 import { SpoolTransaction } from '../spool/transaction.js';
 import type { StatusStore } from '../status/status-store.js';
@@ -191,6 +191,11 @@ export class Scheduler {
       if (next) stillQueued.push(next);
       else done++;
     }
+    // Usually this attempt finishes the message (one recipient, or all at one domain): its records
+    // go in the same write. Only when every other recipient's final outcome is already on disk,
+    // so a crash never leaves recipients of a removed message behind.
+    const removesMessage = done > 0 && (this.remaining.get(group.message.id) ?? done) === done;
+    if (removesMessage) this.stageMessageDone(tx, group.message);
     // The attempt already happened: retry writing its outcome, never the delivery itself, so a
     // failing disk cannot turn into a stream of copies at the destination. If the server stops
     // first, the recipients are still in the spool and count as in flight at the next start.
@@ -206,22 +211,31 @@ export class Scheduler {
       }
     }
     for (const recipient of stillQueued) this.due.add(recipient);
-    if (done > 0) await this.finishRecipients(group.message.id, done);
+    if (done > 0) await this.finishRecipients(group.message, done, removesMessage);
   }
 
-  /** Counts recipients off a message; the last one removes its records. */
-  private async finishRecipients(messageId: string, done: number): Promise<void> {
-    const left = (this.remaining.get(messageId) ?? done) - done;
+  /**
+   * Counts recipients off a message once their outcomes are on disk. The last one removes its
+   * records, unless that already happened with the outcome (two attempts of one message that
+   * finished side by side both saw the other still pending, and end up here).
+   */
+  private async finishRecipients(message: MessageRecord, done: number, alreadyRemoved: boolean): Promise<void> {
+    const left = (this.remaining.get(message.id) ?? done) - done;
     if (left > 0) {
-      this.remaining.set(messageId, left);
+      this.remaining.set(message.id, left);
       return;
     }
-    this.remaining.delete(messageId);
+    this.remaining.delete(message.id);
+    if (alreadyRemoved) return;
     const tx = new SpoolTransaction();
-    await this.deps.spool.stageMessageRemoval(tx, messageId);
-    tx.afterCommit(() => this.deps.events.emit('message:done', { messageId, at: this.deps.now() }));
+    this.stageMessageDone(tx, message);
     // if this write fails, recovery at next start finds the message without recipients and removes it
-    await this.deps.spool.commit(tx).catch((error: unknown) => this.deps.logger.warn({ err: error, messageId }, 'could not remove finished message'));
+    await this.deps.spool.commit(tx).catch((error: unknown) => this.deps.logger.warn({ err: error, messageId: message.id }, 'could not remove finished message'));
+  }
+
+  private stageMessageDone(tx: SpoolTransaction, message: MessageRecord): void {
+    this.deps.spool.stageMessageRemoval(tx, message);
+    tx.afterCommit(() => this.deps.events.emit('message:done', { messageId: message.id, at: this.deps.now() }));
   }
 
   private async quarantine(messageId: string, reason: string): Promise<void> {

@@ -50,9 +50,9 @@ export async function recoverQueue(spool: Spool, logger: Logger): Promise<Recove
     logger.error({ messageId, reason }, 'spool record unreadable; message quarantined (kept under x! in the spool, not delivered)');
   }
   let finishedMessagesRemoved = 0;
-  for (const messageId of messages.keys()) {
+  for (const [messageId, message] of messages) {
     if (!messagesWithRecipients.has(messageId) && !damaged.has(messageId)) {
-      await spool.stageMessageRemoval(tx, messageId);
+      spool.stageMessageRemoval(tx, message);
       finishedMessagesRemoved++;
     }
   }

@@ -85,10 +85,10 @@ export class Spool {
     tx.del(keys.recipient(recipient.messageId, recipient.index));
   }
 
-  /** Deletes the message record and its body once no recipient needs them. */
-  async stageMessageRemoval(tx: SpoolTransaction, messageId: string): Promise<void> {
-    tx.del(keys.message(messageId));
-    for await (const key of this.db.keys(keys.bodyRange(messageId))) tx.del(key);
+  /** Deletes the message record and its body once no recipient needs them (the chunk keys follow from the record). */
+  stageMessageRemoval(tx: SpoolTransaction, record: MessageRecord): void {
+    tx.del(keys.message(record.id));
+    for (let chunk = 0; chunk < record.bodyChunks; chunk++) tx.del(keys.bodyChunk(record.id, chunk));
   }
 
   async readMessage(messageId: string): Promise<MessageRecord | undefined> {

@@ -41,6 +41,8 @@ export interface MxServerOptions {
   rcptReply?: (address: string, attempt: number) => string | undefined;
   /** Reply after the final "."; `attempt` counts DATA transactions on this server, 1-based. undefined = 250. */
   dataReply?: (envelope: ReceivedEnvelope, attempt: number) => string | undefined;
+  /** Holds the reply after the final "." until the returned promise settles (undefined = reply at once). */
+  holdDataReply?: (envelope: ReceivedEnvelope) => Promise<void> | undefined;
   /** Return true to drop the connection once the final "." has arrived, without any reply. Same `attempt` as dataReply. */
   dropAfterData?: (attempt: number) => boolean;
   /** Hold back the 220 greeting this long, to exercise client timeouts. */
@@ -197,9 +199,12 @@ export async function startMxServer(options: MxServerOptions = {}): Promise<Test
         };
         // rejectOversized makes smtp-server answer 552 whatever we say; just don't record it.
         if (stream.sizeExceeded) return callback(null);
+        void (options.holdDataReply?.(envelope) ?? Promise.resolve()).then(() => reply(envelope));
+      });
+      const reply = (envelope: ReceivedEnvelope) => {
         const script = options.dataReply?.(envelope, attempt);
-        const reply = script === undefined ? undefined : parseScriptedReply(script);
-        if (reply && reply.code >= 400) return callback(smtpError(reply));
+        const scripted = script === undefined ? undefined : parseScriptedReply(script);
+        if (scripted && scripted.code >= 400) return callback(smtpError(scripted));
         messageLog.push({
           ...envelope,
           raw: Buffer.concat(chunks),
@@ -207,8 +212,8 @@ export async function startMxServer(options: MxServerOptions = {}): Promise<Test
           connectionId: session.id,
           receivedAt: Date.now(),
         });
-        callback(null, reply?.text || undefined);
-      });
+        callback(null, scripted?.text || undefined);
+      };
     },
   };
 
