@@ -41,7 +41,6 @@ export interface ApiConfig {
   maxJsonBytes: number;
   /** Sends per account per window; requests 0 = no limit. */
   rateLimit: { requests: number; windowMs: number };
-  maxQueuedRecipients: number;
 }
 
 export interface OutpostConfig {
@@ -60,7 +59,7 @@ export interface OutpostConfig {
   logLevel: string;
   plugins: string[];
   delivery: DeliveryConfig;
-  spool: { bodyChunkBytes: number; maxMessageBytes: number };
+  spool: { bodyChunkBytes: number; maxMessageBytes: number; maxQueuedRecipients: number };
   api: ApiConfig;
   /** OUTPOST_SMTP_HOST: where the SMTP listeners bind. */
   smtpHost: string;
@@ -121,7 +120,6 @@ function loadApiConfig(env: Env): ApiConfig {
       requests: count('OUTPOST_API_RATE_LIMIT', defaults.rateLimitRequests, 0),
       windowMs,
     },
-    maxQueuedRecipients: count('OUTPOST_MAX_QUEUED_RECIPIENTS', defaults.maxQueuedRecipients, 1),
   };
 }
 
@@ -199,7 +197,14 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
         'OUTPOST_ALLOW_PRIVATE_TARGETS',
       ),
     },
-    spool: { ...DEFAULTS.spool },
+    spool: {
+      ...DEFAULTS.spool,
+      maxQueuedRecipients: parseCount(
+        setting(env, 'OUTPOST_MAX_QUEUED_RECIPIENTS', String(DEFAULTS.spool.maxQueuedRecipients)),
+        'OUTPOST_MAX_QUEUED_RECIPIENTS',
+        1,
+      ),
+    },
     api: loadApiConfig(env),
     smtpHost: setting(env, 'OUTPOST_SMTP_HOST', DEFAULTS.smtpHost),
     submissionPort: parsePort(setting(env, 'OUTPOST_SUBMISSION_PORT', DEFAULTS.submissionPort), 'OUTPOST_SUBMISSION_PORT'),

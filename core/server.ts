@@ -79,7 +79,12 @@ export class Outpost {
       const outpost = new Outpost(await assembleParts({ config, logger, now, spool, store, extraPlugins: options.plugins ?? [] }));
       await outpost.startDelivery();
       if (httpServer) outpost.serveHttp(httpServer, adminKey);
-      submissionListeners.serve({ accounts: outpost.accounts, domains: outpost.domains, submit: (submission) => outpost.submit(submission) });
+      submissionListeners.serve({
+        accounts: outpost.accounts,
+        domains: outpost.domains,
+        submit: (submission) => outpost.submit(submission),
+        queuedRecipients: () => outpost.queuedRecipients,
+      });
       outpost.submissionListeners = submissionListeners;
       logger.info(
         { http: httpServer ? outpost.httpAddress : 'off', submission: outpost.submissionAddress ?? 'off', submissionTls: outpost.submissionTlsAddress ?? 'off', dataDir: config.dataDir },

@@ -15,7 +15,7 @@ import { submitSend, type SendReceipt } from '../send/submission.js';
 import { UploadArea } from '../send/uploads.js';
 
 export function registerSendRoutes(router: Router<ApiState>, services: ApiServices): void {
-  const admission = new SendAdmission(services.store, services.config.api);
+  const admission = new SendAdmission(services.store, { rateLimit: services.config.api.rateLimit, maxQueuedRecipients: services.config.spool.maxQueuedRecipients });
   const idempotencyKeys = new IdempotencyKeys(services.store, services.logger);
   const uploads = new UploadArea(path.join(services.config.dataDir, 'uploads'), services.logger);
 

@@ -5,23 +5,20 @@
  * window ends) and the queue-size guard (503 while this node's queue is full).
  */
 import type { ApiConfig } from '../../config/index.js';
-import { QueueFullError, RateLimitedError } from '../../core/errors.js';
+import { RateLimitedError } from '../../core/errors.js';
+import { checkQueueRoom } from '../../core/queue-guard.js';
 import type { SharedStore } from '../../core/state/shared-store.js';
 
 export class SendAdmission {
   constructor(
     private readonly store: SharedStore,
-    private readonly limits: Pick<ApiConfig, 'rateLimit' | 'maxQueuedRecipients'>,
+    private readonly limits: Pick<ApiConfig, 'rateLimit'> & { maxQueuedRecipients: number },
     private readonly now: () => number = Date.now,
   ) {}
 
   async admit(accountId: string, queuedRecipients: number): Promise<void> {
     await this.countAgainstRateLimit(accountId);
-    if (queuedRecipients >= this.limits.maxQueuedRecipients) {
-      throw new QueueFullError(
-        `the queue holds ${queuedRecipients} recipients, its limit (OUTPOST_MAX_QUEUED_RECIPIENTS); nothing was sent: retry in a few minutes, once deliveries have drained it`,
-      );
-    }
+    checkQueueRoom(queuedRecipients, this.limits.maxQueuedRecipients);
   }
 
   private async countAgainstRateLimit(accountId: string): Promise<void> {

@@ -10,6 +10,7 @@
 import { domainToASCII } from 'node:url';
 import { envelopeAddressProblem } from '../address.js';
 import { AuthRequiredError, DomainNotVerifiedError, RecipientAddressRefusedError, SenderAddressRefusedError } from '../errors.js';
+import { checkQueueRoom } from '../queue-guard.js';
 import type { SubmissionContext } from './session-state.js';
 
 /** The relay form an envelope path (what is between < and >) uses, as a phrase for a reply; undefined for a plain address. */
@@ -45,6 +46,8 @@ export async function checkSender(context: SubmissionContext, accountId: string 
   const address = envelopeAddress(rawAddress);
   const problem = envelopeAddressProblem(address);
   if (problem) throw new SenderAddressRefusedError(`sender ${problem}`);
+  // before the body is sent, as REST checks before reading it
+  if (context.services) checkQueueRoom(context.services.queuedRecipients(), context.config.spool.maxQueuedRecipients);
   const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
   const verified = await context.services?.domains.verifiedDomain(accountId, domain);
   if (!verified) {

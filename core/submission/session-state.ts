@@ -27,6 +27,8 @@ export interface SubmissionServices {
   domains: DomainService;
   /** Resolves once the message is durably queued (Outpost#submit). */
   submit(submission: Submission): Promise<Receipt>;
+  /** Recipients in this node's queue, for the queue guard. */
+  queuedRecipients(): number;
 }
 
 export interface SubmissionContext {

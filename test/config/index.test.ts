@@ -121,6 +121,12 @@ describe('loadConfig', () => {
     for (const bad of ['maybe', 'y', '2', 'truee']) throwsNaming({ OUTPOST_ALLOW_PRIVATE_TARGETS: bad }, 'OUTPOST_ALLOW_PRIVATE_TARGETS');
   });
 
+  it('takes the queue guard from OUTPOST_MAX_QUEUED_RECIPIENTS and refuses a bad one, naming it', () => {
+    assert.equal(loadConfig({}).spool.maxQueuedRecipients, 250_000);
+    assert.equal(loadConfig({ OUTPOST_MAX_QUEUED_RECIPIENTS: '5000' }).spool.maxQueuedRecipients, 5000);
+    for (const bad of ['0', '-1', '1e6', 'lots']) throwsNaming({ OUTPOST_MAX_QUEUED_RECIPIENTS: bad }, 'OUTPOST_MAX_QUEUED_RECIPIENTS');
+  });
+
   it('refuses bad durations and schedules, naming the variable', () => {
     throwsNaming({ OUTPOST_MAX_QUEUE_TIME: '5 days' }, 'OUTPOST_MAX_QUEUE_TIME');
     throwsNaming({ OUTPOST_RETRY_SCHEDULE: '5m,1h*0' }, 'OUTPOST_RETRY_SCHEDULE');

@@ -167,3 +167,31 @@ describe('SMTP submission: sending', () => {
     assert.match(delivered!.raw.toString('utf8'), /Schöne Grüße aus Köln\./);
   });
 });
+
+describe('SMTP submission: the queue guard', () => {
+  let harness: SubmissionHarness | undefined;
+  afterEach(async () => {
+    await harness?.close();
+  });
+
+  it('answers MAIL FROM with 452 4.3.1 naming OUTPOST_MAX_QUEUED_RECIPIENTS while the queue is full, before any data', async () => {
+    harness = await startSubmissionHarness({
+      env: { OUTPOST_MAX_QUEUED_RECIPIENTS: '2', OUTPOST_RETRY_SCHEDULE: '1h' },
+      mx: { rcptReply: () => '451 4.3.0 try later' },
+    });
+    const transport = submissionTransport(harness.submission, { user: harness.account.id, pass: harness.account.apiKey });
+    const message = (to: string[]) => ({ from: 'news@acme.test', to, subject: 'queued', text: 'x' });
+    await transport.sendMail(message(['a@dest.test', 'b@dest.test']));
+    // both deferred and back in the queue: it is now full
+    const deadline = Date.now() + 10_000;
+    while (harness.server.outpost.queuedRecipients < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await assert.rejects(transport.sendMail(message(['c@dest.test'])), (error: Error & { responseCode?: number; response?: string; command?: string }) => {
+      assert.equal(error.responseCode, 452);
+      assert.equal(error.command, 'MAIL FROM');
+      assert.match(error.response ?? '', /^452 4\.3\.1 .*OUTPOST_MAX_QUEUED_RECIPIENTS/);
+      return true;
+    });
+    transport.close();
+    assert.equal(harness.mx.messages.length, 0);
+  });
+});
