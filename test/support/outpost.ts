@@ -3,6 +3,7 @@
  * port 0, DNS through the test DNS server, delivery to the test MX port,
  * private targets allowed (everything is on loopback), short retry delays.
  */
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,8 +54,16 @@ export function testEnv(options: { dnsAddress: string; deliveryPort: number; dat
   };
 }
 
+/** Data dirs made by this process; whatever a test did not remove itself goes when the process exits. */
+const madeDataDirs = new Set<string>();
+process.once('exit', () => {
+  for (const directory of madeDataDirs) rmSync(directory, { recursive: true, force: true });
+});
+
 export async function makeDataDir(): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), 'outpost-test-'));
+  const directory = await mkdtemp(path.join(os.tmpdir(), 'outpost-test-'));
+  madeDataDirs.add(directory);
+  return directory;
 }
 
 export async function startOutpost(options: TestOutpostOptions): Promise<TestOutpost> {
