@@ -129,18 +129,27 @@ export class HookRegistry {
   }
 
   private async callBounded(name: HookName, hook: RegisteredHook<HookName>, subject: unknown): Promise<Verdict> {
-    const controller = new AbortController();
+    // made on first use: most hooks never look at their signal, and every message runs several hooks
+    let controller: AbortController | undefined;
+    let timedOut = false;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        controller.abort();
+        timedOut = true;
+        controller?.abort();
         reject(new PluginFailedError(`plugin ${hook.plugin}: hook ${name} did not answer within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
     });
     try {
       const call = (hook.fn as (subject: unknown, context: HookContext) => HookReturn)(subject, {
         plugin: hook.plugin,
-        signal: controller.signal,
+        get signal() {
+          if (!controller) {
+            controller = new AbortController();
+            if (timedOut) controller.abort();
+          }
+          return controller.signal;
+        },
       });
       const answer: unknown = await Promise.race([Promise.resolve(call), timeout]);
       if (answer === undefined) return verdict.continue();

@@ -127,6 +127,17 @@ describe('HookRegistry', () => {
     assert.equal(abortEvents, 1);
   });
 
+  it('gives a hook that first looks at its signal after the timeout an aborted one', async () => {
+    const registry = new HookRegistry(30);
+    let lookLater: (() => AbortSignal) | undefined;
+    registry.add('late-looker', 'delivery:before', (_group, context) => {
+      lookLater = () => context.signal;
+      return new Promise<void>(() => undefined);
+    });
+    await registry.run('delivery:before', {} as never);
+    assert.equal(lookLater!().aborted, true);
+  });
+
   it('defers, naming the plugin, when a hook returns something that is not a verdict', async () => {
     const registry = new HookRegistry(1000);
     registry.add('sloppy', 'message:validate', (() => true) as never);
