@@ -1,7 +1,7 @@
 /**
  * Documented defaults for every setting. Each key can be overridden by the
- * OUTPOST_* environment variable named in its comment (see config/index.ts);
- * keys without a variable are tuning knobs a deployment rarely changes.
+ * OUTPOST_* environment variable named in its comment (read in config/index.ts,
+ * config/delivery.ts and config/submission.ts); durations take ms, s, m, h or d.
  */
 export const DEFAULTS = {
   /** OUTPOST_DATA_DIR: LevelDB spool and store, generated keys and certificates. */
@@ -50,43 +50,43 @@ export const DEFAULTS = {
   plugins: '',
 
   delivery: {
-    /** Open SMTP connections across all destinations (Postfix: default_process_limit). */
+    /** OUTPOST_DELIVERY_MAX_CONNECTIONS: open SMTP connections across all destinations (Postfix: default_process_limit). */
     maxConnections: 100,
-    /** Open connections to one destination domain (Postfix: default_destination_concurrency_limit). */
+    /** OUTPOST_DELIVERY_MAX_CONNECTIONS_PER_DOMAIN: open connections to one destination domain (Postfix: default_destination_concurrency_limit). */
     maxConnectionsPerDomain: 10,
-    /** Recipients in one SMTP transaction; RFC 5321 4.5.3.1.8 says servers take at least 100. */
+    /** OUTPOST_DELIVERY_MAX_RECIPIENTS_PER_TRANSACTION: RFC 5321 4.5.3.1.8 says servers take at least 100. */
     maxRecipientsPerTransaction: 100,
-    /** Transactions sent over one connection before it is closed and a fresh one opened. */
+    /** OUTPOST_DELIVERY_MAX_MESSAGES_PER_CONNECTION: transactions over one connection before a fresh one is opened. */
     maxMessagesPerConnection: 100,
-    /** How long an idle connection is kept for reuse. */
+    /** OUTPOST_DELIVERY_IDLE_TIMEOUT: how long an idle connection is kept for reuse. */
     idleConnectionMs: 5_000,
     /**
-     * How long closing a connection (QUIT, its reply, the socket closing) may take before the
+     * OUTPOST_DELIVERY_CLOSE_TIMEOUT: how long closing a connection (QUIT, its reply, the socket closing) may take before the
      * socket is cut. A closing connection still counts against maxConnectionsPerDomain, so this
      * bounds how long a destination that never answers QUIT can hold one of its slots.
      */
     closeTimeoutMs: 10_000,
-    /** TCP connect timeout per address. */
+    /** OUTPOST_DELIVERY_CONNECT_TIMEOUT: TCP connect timeout per address. */
     connectTimeoutMs: 30_000,
-    /** RFC 5321 4.5.3.2.1: wait up to 5 minutes for the 220 greeting. */
+    /** OUTPOST_DELIVERY_GREETING_TIMEOUT: RFC 5321 4.5.3.2.1 waits up to 5 minutes for the 220 greeting. */
     greetingTimeoutMs: 300_000,
     /**
-     * Longest wait for any reply (socket inactivity). RFC 5321 4.5.3.2 asks for 5 minutes
+     * OUTPOST_DELIVERY_REPLY_TIMEOUT: longest wait for any reply (socket inactivity). RFC 5321 4.5.3.2 asks for 5 minutes
      * for MAIL/RCPT and 10 for the reply to the final "."; one timer covers both, so it is the 10.
      */
     replyTimeoutMs: 600_000,
-    /** Default for a message that does not say: insist on STARTTLS. */
+    /** OUTPOST_DELIVERY_REQUIRE_TLS: default for a message (and domain) that does not say: insist on STARTTLS. */
     requireTls: false,
-    /** Default for a message that does not say: check the MX certificate (most MX use self-signed ones). */
+    /** OUTPOST_DELIVERY_VERIFY_CERT: default for a message that does not say: check the MX certificate (most MX use self-signed ones). */
     verifyCert: false,
-    /** How long MX answers are cached; DNS TTLs are not visible through node's resolver. */
+    /** OUTPOST_MX_CACHE_TIME: how long MX answers are cached; DNS TTLs are not visible through node's resolver. */
     mxCacheMs: 60_000,
   },
 
   spool: {
-    /** Size of the chunks a body is stored in; one LevelDB value each. */
+    /** OUTPOST_SPOOL_CHUNK_BYTES: size of the chunks a body is stored in; one LevelDB value each. */
     bodyChunkBytes: 64 * 1024,
-    /** Largest message accepted, in bytes. */
+    /** OUTPOST_MAX_MESSAGE_BYTES: largest message accepted, in bytes. */
     maxMessageBytes: 30 * 1024 * 1024,
     /**
      * OUTPOST_MAX_QUEUED_RECIPIENTS: while this node's queue holds this many recipients,
@@ -165,8 +165,8 @@ export const DEFAULTS = {
     authFailureWindow: '15m',
   },
 
-  /** Each hook call is bounded; past this it counts as a temporary failure. */
+  /** OUTPOST_HOOK_TIMEOUT: each hook call is bounded; past this it counts as a temporary failure. */
   hookTimeoutMs: 10_000,
-  /** On SIGTERM, in-flight SMTP transactions get this long before connections are cut. */
+  /** OUTPOST_SHUTDOWN_GRACE: on SIGTERM, in-flight SMTP transactions get this long before connections are cut. */
   shutdownGraceMs: 30_000,
 } as const;

@@ -8,29 +8,19 @@ import path from 'node:path';
 import net from 'node:net';
 import { ConfigError } from '../core/errors.js';
 import { DEFAULTS } from './defaults.js';
+import { loadDeliveryLimits, type DeliveryLimits } from './delivery.js';
 import { parseDuration, parseRetrySchedule } from './duration.js';
+import { envReader, parseBoolean, parseCount, setting, type Env } from './env.js';
 import { loadSubmissionConfig, type SubmissionConfig } from './submission.js';
 
 /** A TCP port, or 'off' for a disabled listener. */
 export type PortSetting = number | 'off';
 
-export interface DeliveryConfig {
+export interface DeliveryConfig extends DeliveryLimits {
   port: number;
   retryScheduleMs: number[];
   maxQueueTimeMs: number;
   allowPrivateTargets: boolean;
-  maxConnections: number;
-  maxConnectionsPerDomain: number;
-  maxRecipientsPerTransaction: number;
-  maxMessagesPerConnection: number;
-  idleConnectionMs: number;
-  closeTimeoutMs: number;
-  connectTimeoutMs: number;
-  greetingTimeoutMs: number;
-  replyTimeoutMs: number;
-  requireTls: boolean;
-  verifyCert: boolean;
-  mxCacheMs: number;
 }
 
 /** Limits and guards of POST /v1/mail/send (see DEFAULTS.api). */
@@ -73,13 +63,6 @@ export interface OutpostConfig {
   shutdownGraceMs: number;
 }
 
-type Env = Record<string, string | undefined>;
-
-function setting(env: Env, variable: string, fallback: string): string {
-  const value = env[variable];
-  return value === undefined || value.trim() === '' ? fallback : value.trim();
-}
-
 function parsePort(text: string, variable: string): PortSetting {
   if (text.toLowerCase() === 'off') return 'off';
   const port = Number(text);
@@ -87,21 +70,6 @@ function parsePort(text: string, variable: string): PortSetting {
     throw new ConfigError(`${variable}: "${text}" is not a port; use 0-65535, or off to disable the listener`);
   }
   return port;
-}
-
-function parseBoolean(text: string, variable: string): boolean {
-  if (/^(true|1|yes|on)$/i.test(text)) return true;
-  if (/^(false|0|no|off)$/i.test(text)) return false;
-  throw new ConfigError(`${variable}: "${text}" is not a boolean; use true or false`);
-}
-
-/** A whole number of at least `minimum` (counts, byte sizes). */
-function parseCount(text: string, variable: string, minimum: number): number {
-  const count = Number(text);
-  if (!/^\d+$/.test(text) || !Number.isSafeInteger(count) || count < minimum) {
-    throw new ConfigError(`${variable}: "${text}" is not a whole number of at least ${minimum}`);
-  }
-  return count;
 }
 
 function loadApiConfig(env: Env): ApiConfig {
@@ -160,6 +128,7 @@ function loadTlsFiles(env: Env): { tlsCertFile: string | undefined; tlsKeyFile: 
 
 /** The configuration for this process; `env` defaults to process.env. */
 export function loadConfig(env: Env = process.env): OutpostConfig {
+  const read = envReader(env);
   const hostname = setting(env, 'OUTPOST_HOSTNAME', DEFAULTS.hostname || os.hostname());
   const httpPort = parsePort(setting(env, 'OUTPOST_HTTP_PORT', DEFAULTS.httpPort), 'OUTPOST_HTTP_PORT');
   const deliveryPort = parsePort(setting(env, 'OUTPOST_DELIVERY_PORT', DEFAULTS.deliveryPort), 'OUTPOST_DELIVERY_PORT');
@@ -188,7 +157,7 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
     logLevel: setting(env, 'OUTPOST_LOG_LEVEL', DEFAULTS.logLevel),
     plugins: plugins ? plugins.split(',').map((name) => name.trim()).filter(Boolean) : [],
     delivery: {
-      ...DEFAULTS.delivery,
+      ...loadDeliveryLimits(env),
       port: deliveryPort,
       retryScheduleMs: parseRetrySchedule(setting(env, 'OUTPOST_RETRY_SCHEDULE', DEFAULTS.retrySchedule), 'OUTPOST_RETRY_SCHEDULE'),
       maxQueueTimeMs: parseDuration(setting(env, 'OUTPOST_MAX_QUEUE_TIME', DEFAULTS.maxQueueTime), 'OUTPOST_MAX_QUEUE_TIME'),
@@ -198,12 +167,9 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
       ),
     },
     spool: {
-      ...DEFAULTS.spool,
-      maxQueuedRecipients: parseCount(
-        setting(env, 'OUTPOST_MAX_QUEUED_RECIPIENTS', String(DEFAULTS.spool.maxQueuedRecipients)),
-        'OUTPOST_MAX_QUEUED_RECIPIENTS',
-        1,
-      ),
+      bodyChunkBytes: read.count('OUTPOST_SPOOL_CHUNK_BYTES', DEFAULTS.spool.bodyChunkBytes, 1024),
+      maxMessageBytes: read.count('OUTPOST_MAX_MESSAGE_BYTES', DEFAULTS.spool.maxMessageBytes, 1024),
+      maxQueuedRecipients: read.count('OUTPOST_MAX_QUEUED_RECIPIENTS', DEFAULTS.spool.maxQueuedRecipients, 1),
     },
     api: loadApiConfig(env),
     smtpHost: setting(env, 'OUTPOST_SMTP_HOST', DEFAULTS.smtpHost),
@@ -211,7 +177,7 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
     submissionTlsPort: parsePort(setting(env, 'OUTPOST_SUBMISSION_TLS_PORT', DEFAULTS.submissionTlsPort), 'OUTPOST_SUBMISSION_TLS_PORT'),
     ...loadTlsFiles(env),
     submission: loadSubmissionConfig(env),
-    hookTimeoutMs: DEFAULTS.hookTimeoutMs,
-    shutdownGraceMs: DEFAULTS.shutdownGraceMs,
+    hookTimeoutMs: read.duration('OUTPOST_HOOK_TIMEOUT', DEFAULTS.hookTimeoutMs),
+    shutdownGraceMs: read.duration('OUTPOST_SHUTDOWN_GRACE', DEFAULTS.shutdownGraceMs),
   };
 }

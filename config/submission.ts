@@ -5,9 +5,9 @@
  * like it, a bad value throws a ConfigError naming the variable, and nothing
  * here reads files or opens sockets.
  */
-import { ConfigError } from '../core/errors.js';
 import { DEFAULTS } from './defaults.js';
 import { parseDuration } from './duration.js';
+import { envReader, setting, type Env } from './env.js';
 
 /** Failed-AUTH throttling, per client address and per account (core/submission/auth-throttle.ts). */
 export interface AuthThrottleConfig {
@@ -35,31 +35,15 @@ export interface SubmissionConfig {
   authThrottle: AuthThrottleConfig;
 }
 
-type Env = Record<string, string | undefined>;
-
 export function loadSubmissionConfig(env: Env): SubmissionConfig {
   const defaults = DEFAULTS.submission;
-  const text = (variable: string, fallback: string): string => {
-    const value = env[variable];
-    return value === undefined || value.trim() === '' ? fallback : value.trim();
-  };
-  const count = (variable: string, fallback: number, minimum: number): number => {
-    const value = text(variable, String(fallback));
-    const parsed = Number(value);
-    if (!/^\d+$/.test(value) || !Number.isSafeInteger(parsed) || parsed < minimum) {
-      throw new ConfigError(`${variable}: "${value}" is not a whole number of at least ${minimum}`);
-    }
-    return parsed;
-  };
-  const duration = (variable: string, fallback: string): number => {
-    const milliseconds = parseDuration(text(variable, fallback), variable);
-    if (milliseconds <= 0) throw new ConfigError(`${variable} must be longer than 0`);
-    return milliseconds;
-  };
+  const { count, duration } = envReader(env);
+  // the AUTH delays may be 0 (no delay), so they are read without duration()'s "longer than 0"
+  const delay = (variable: string, fallback: string): number => parseDuration(setting(env, variable, fallback), variable);
   const throttle: AuthThrottleConfig = {
     freeFailures: count('OUTPOST_AUTH_FREE_FAILURES', defaults.authFreeFailures, 0),
-    delayMs: parseDuration(text('OUTPOST_AUTH_DELAY', defaults.authDelay), 'OUTPOST_AUTH_DELAY'),
-    maxDelayMs: parseDuration(text('OUTPOST_AUTH_MAX_DELAY', defaults.authMaxDelay), 'OUTPOST_AUTH_MAX_DELAY'),
+    delayMs: delay('OUTPOST_AUTH_DELAY', defaults.authDelay),
+    maxDelayMs: delay('OUTPOST_AUTH_MAX_DELAY', defaults.authMaxDelay),
     lockoutFailures: count('OUTPOST_AUTH_LOCKOUT_FAILURES', defaults.authLockoutFailures, 1),
     lockoutMs: duration('OUTPOST_AUTH_LOCKOUT', defaults.authLockout),
     windowMs: duration('OUTPOST_AUTH_FAILURE_WINDOW', defaults.authFailureWindow),

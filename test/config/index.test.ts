@@ -121,6 +121,48 @@ describe('loadConfig', () => {
     for (const bad of ['maybe', 'y', '2', 'truee']) throwsNaming({ OUTPOST_ALLOW_PRIVATE_TARGETS: bad }, 'OUTPOST_ALLOW_PRIVATE_TARGETS');
   });
 
+  it('reads the delivery limits and timeouts, the spool sizes, the hook timeout and the shutdown grace', () => {
+    const config = loadConfig({
+      OUTPOST_DELIVERY_MAX_CONNECTIONS: '40',
+      OUTPOST_DELIVERY_MAX_CONNECTIONS_PER_DOMAIN: '20',
+      OUTPOST_DELIVERY_MAX_RECIPIENTS_PER_TRANSACTION: '50',
+      OUTPOST_DELIVERY_MAX_MESSAGES_PER_CONNECTION: '7',
+      OUTPOST_DELIVERY_IDLE_TIMEOUT: '2s',
+      OUTPOST_DELIVERY_CLOSE_TIMEOUT: '3s',
+      OUTPOST_DELIVERY_CONNECT_TIMEOUT: '4s',
+      OUTPOST_DELIVERY_GREETING_TIMEOUT: '1m',
+      OUTPOST_DELIVERY_REPLY_TIMEOUT: '2m',
+      OUTPOST_DELIVERY_REQUIRE_TLS: 'yes',
+      OUTPOST_DELIVERY_VERIFY_CERT: 'true',
+      OUTPOST_MX_CACHE_TIME: '0.5s',
+      OUTPOST_MAX_MESSAGE_BYTES: '1048576',
+      OUTPOST_SPOOL_CHUNK_BYTES: '4096',
+      OUTPOST_HOOK_TIMEOUT: '250ms',
+      OUTPOST_SHUTDOWN_GRACE: '5s',
+    });
+    assert.deepEqual(
+      { ...config.delivery, port: undefined, retryScheduleMs: undefined, maxQueueTimeMs: undefined, allowPrivateTargets: undefined },
+      {
+        port: undefined, retryScheduleMs: undefined, maxQueueTimeMs: undefined, allowPrivateTargets: undefined,
+        maxConnections: 40, maxConnectionsPerDomain: 20, maxRecipientsPerTransaction: 50, maxMessagesPerConnection: 7,
+        idleConnectionMs: 2000, closeTimeoutMs: 3000, connectTimeoutMs: 4000, greetingTimeoutMs: 60_000, replyTimeoutMs: 120_000,
+        requireTls: true, verifyCert: true, mxCacheMs: 500,
+      },
+    );
+    assert.deepEqual(config.spool, { bodyChunkBytes: 4096, maxMessageBytes: 1_048_576, maxQueuedRecipients: 250_000 });
+    assert.equal(config.hookTimeoutMs, 250);
+    assert.equal(config.shutdownGraceMs, 5000);
+  });
+
+  it('refuses bad delivery limits and timeouts, naming the variable', () => {
+    throwsNaming({ OUTPOST_DELIVERY_MAX_CONNECTIONS_PER_DOMAIN: '0' }, 'OUTPOST_DELIVERY_MAX_CONNECTIONS_PER_DOMAIN');
+    throwsNaming({ OUTPOST_DELIVERY_REPLY_TIMEOUT: '10' }, 'OUTPOST_DELIVERY_REPLY_TIMEOUT');
+    throwsNaming({ OUTPOST_DELIVERY_CLOSE_TIMEOUT: '0s' }, 'OUTPOST_DELIVERY_CLOSE_TIMEOUT');
+    throwsNaming({ OUTPOST_DELIVERY_VERIFY_CERT: 'sometimes' }, 'OUTPOST_DELIVERY_VERIFY_CERT');
+    throwsNaming({ OUTPOST_SPOOL_CHUNK_BYTES: '10' }, 'OUTPOST_SPOOL_CHUNK_BYTES');
+    throwsNaming({ OUTPOST_HOOK_TIMEOUT: 'soon' }, 'OUTPOST_HOOK_TIMEOUT');
+  });
+
   it('takes the queue guard from OUTPOST_MAX_QUEUED_RECIPIENTS and refuses a bad one, naming it', () => {
     assert.equal(loadConfig({}).spool.maxQueuedRecipients, 250_000);
     assert.equal(loadConfig({ OUTPOST_MAX_QUEUED_RECIPIENTS: '5000' }).spool.maxQueuedRecipients, 5000);
