@@ -53,7 +53,7 @@ export const DEFAULTS = {
     /** OUTPOST_DELIVERY_MAX_CONNECTIONS: open SMTP connections across all destinations (Postfix: default_process_limit). */
     maxConnections: 100,
     /** OUTPOST_DELIVERY_MAX_CONNECTIONS_PER_DOMAIN: open connections to one destination domain (Postfix: default_destination_concurrency_limit). */
-    maxConnectionsPerDomain: 10,
+    maxConnectionsPerDomain: 20,
     /** OUTPOST_DELIVERY_MAX_RECIPIENTS_PER_TRANSACTION: RFC 5321 4.5.3.1.8 says servers take at least 100. */
     maxRecipientsPerTransaction: 100,
     /** OUTPOST_DELIVERY_MAX_MESSAGES_PER_CONNECTION: transactions over one connection before a fresh one is opened. */
