@@ -40,7 +40,7 @@ async function run(dkim: boolean) {
   const dns = await startDnsServer({ 'sink.test': { MX: [{ exchange: 'mx.sink.test', priority: 10 }] }, 'mx.sink.test': { A: ['127.0.0.1'] }, ...SENDING_ZONE });
   const sink = await startCountingSink();
   // production settings where they matter here: idle sessions kept 5 s, a quiet logger
-  const server = await startOutpost({ dnsAddress: dns.address, deliveryPort: sink.port, env: { OUTPOST_API_RATE_LIMIT: '0' }, tune: (config) => (config.delivery.idleConnectionMs = 5_000) }).catch(
+  const server = await startOutpost({ dnsAddress: dns.address, deliveryPort: sink.port, env: { OUTPOST_API_RATE_LIMIT: '0', OUTPOST_DELIVERY_IDLE_TIMEOUT: '5s' } }).catch(
     async (error: unknown) => {
       await sink.close(); // smtp-sink is a separate process: never leave it behind
       await dns.close();

@@ -58,7 +58,7 @@ export async function startBenchOutpost(options: BenchOutpostOptions): Promise<B
       OUTPOST_LOG_LEVEL: 'info',
       OUTPOST_RETRY_SCHEDULE: '5m,10m,30m,1h,2h,4h',
       OUTPOST_API_RATE_LIMIT: '0',
-      CHILD_IDLE_CONNECTION_MS: '5000',
+      OUTPOST_DELIVERY_IDLE_TIMEOUT: '5s',
       ...options.env,
     },
     logFile: path.join(dataDir, 'outpost.log'),

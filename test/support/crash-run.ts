@@ -173,8 +173,8 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
       ...testEnv({ dnsAddress: dns.address, deliveryPort: mx.port, dataDir }),
       OUTPOST_LOG_LEVEL: 'silent',
       OUTPOST_API_RATE_LIMIT: '0',
-      CHILD_MAX_CONNECTIONS_PER_DOMAIN: String(maxConnectionsPerDomain),
-      CHILD_MAX_MESSAGES_PER_CONNECTION: '1',
+      OUTPOST_DELIVERY_MAX_CONNECTIONS_PER_DOMAIN: String(maxConnectionsPerDomain),
+      OUTPOST_DELIVERY_MAX_MESSAGES_PER_CONNECTION: '1',
     };
 
     // 1. submit (paced, so delivery is under way), kill -9 at the first DATA the MX

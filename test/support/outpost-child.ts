@@ -16,12 +16,8 @@
  *   CHILD_SUBMIT_REPORT                 `each` (default): submitting/acked/submit-failed per message;
  *                                       `summary`: only submitted-all (large queues, where the IPC
  *                                       traffic would cost more than the submissions)
- *   CHILD_SHUTDOWN_GRACE_MS             grace for deliveries in flight on SIGTERM (default: the config's, 30 s)
  *   CHILD_SUBMIT_ON_REQUEST             1: start submitting only when the parent sends `{ type: 'submit' }`
  *                                       (after it has set up what else it wants to run alongside)
- *   CHILD_MAX_CONNECTIONS_PER_DOMAIN    config.delivery.maxConnectionsPerDomain
- *   CHILD_MAX_MESSAGES_PER_CONNECTION   config.delivery.maxMessagesPerConnection
- *   CHILD_IDLE_CONNECTION_MS            config.delivery.idleConnectionMs (default 200, as startOutpost)
  *
  * Messages to the parent (ChildMessage): `ready` once Outpost.start resolved
  * (queue recovered, delivery running), with the bound HTTP and SMTP submission
@@ -118,11 +114,6 @@ async function main(): Promise<void> {
   let outpost: Outpost;
   try {
     const config = loadConfig(process.env);
-    config.delivery.idleConnectionMs = positiveIntFromEnv('CHILD_IDLE_CONNECTION_MS') ?? 200;
-    const perDomain = positiveIntFromEnv('CHILD_MAX_CONNECTIONS_PER_DOMAIN');
-    if (perDomain !== undefined) config.delivery.maxConnectionsPerDomain = perDomain;
-    const perConnection = positiveIntFromEnv('CHILD_MAX_MESSAGES_PER_CONNECTION');
-    if (perConnection !== undefined) config.delivery.maxMessagesPerConnection = perConnection;
     outpost = await Outpost.start({ config });
   } catch (error) {
     const text = (error as Error).stack ?? String(error);
@@ -132,12 +123,11 @@ async function main(): Promise<void> {
   }
 
   let stopping = false;
-  const graceMs = positiveIntFromEnv('CHILD_SHUTDOWN_GRACE_MS');
   const shutDown = (): void => {
     if (stopping) return;
     stopping = true;
     // stop() refuses new submissions synchronously, before its first await: `stopping` is sent after that
-    const stopped = outpost.stop(graceMs);
+    const stopped = outpost.stop();
     send({ type: 'stopping' });
     stopped.then(
       () => process.exit(0),

@@ -49,6 +49,8 @@ export function testEnv(options: { dnsAddress: string; deliveryPort: number; dat
     OUTPOST_DELIVERY_PORT: String(options.deliveryPort),
     OUTPOST_ALLOW_PRIVATE_TARGETS: 'true',
     OUTPOST_RETRY_SCHEDULE: '100ms',
+    // idle sessions close soon, so tests and their MX servers stop quickly
+    OUTPOST_DELIVERY_IDLE_TIMEOUT: '200ms',
     OUTPOST_LOG_LEVEL: 'silent',
     OUTPOST_ADMIN_KEY: TEST_ADMIN_KEY,
   };
@@ -69,7 +71,6 @@ export async function makeDataDir(): Promise<string> {
 export async function startOutpost(options: TestOutpostOptions): Promise<TestOutpost> {
   const dataDir = options.dataDir ?? (await makeDataDir());
   const config = loadConfig({ ...testEnv({ ...options, dataDir }), ...options.env });
-  config.delivery.idleConnectionMs = 200;
   options.tune?.(config);
   const outpost = await Outpost.start({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), plugins: options.plugins ?? [] });
   return {

@@ -84,8 +84,8 @@ describe('faults: SIGTERM while REST sends and deliveries are in flight (child p
     const env = {
       ...testEnv({ dnsAddress: dns.address, deliveryPort: sink.port, dataDir }),
       OUTPOST_API_RATE_LIMIT: '0',
-      CHILD_SHUTDOWN_GRACE_MS: String(GRACE_MS),
-      CHILD_MAX_MESSAGES_PER_CONNECTION: '1',
+      OUTPOST_SHUTDOWN_GRACE: `${GRACE_MS}ms`,
+      OUTPOST_DELIVERY_MAX_MESSAGES_PER_CONNECTION: '1',
     };
     const first = new OutpostChild({ env });
     children.push(first);
