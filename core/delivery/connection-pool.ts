@@ -1,9 +1,12 @@
 /**
  * Every SMTP session to a destination domain, from the moment it starts
  * connecting until its socket is closed. No domain ever has more than
- * maxConnectionsPerDomain of them, counting those being opened, busy, idle
- * and closing (QUIT sent, waiting for the reply or for the socket to close):
- * an attempt that finds no idle session to reuse waits for a free slot.
+ * maxConnectionsPerDomain of them, and all domains together no more than
+ * maxConnections, counting those being opened, busy, idle and closing (QUIT
+ * sent, waiting for the reply or for the socket to close): an attempt that
+ * finds no idle session to reuse waits for a free slot, and closes an idle
+ * session it cannot use (another domain's, or one that does not meet its TLS
+ * requirement) to make one.
  *
  * Idle sessions are kept for reuse, so a burst of mail to one domain costs one
  * TCP + TLS handshake instead of one per message. A session is reused only if
@@ -17,6 +20,7 @@ import type { MxConnection, TlsRequirement } from './connect.js';
 export interface ConnectionPoolSettings {
   idleConnectionMs: number;
   maxMessagesPerConnection: number;
+  maxConnections: number;
   maxConnectionsPerDomain: number;
   closeTimeoutMs: number;
 }
@@ -27,12 +31,15 @@ export type Acquired<F> = { connection: MxConnection } | { failure: F } | { canc
 interface IdleEntry {
   connection: MxConnection;
   timer: NodeJS.Timeout;
+  idleSince: number;
 }
 
 /** One destination domain's sessions. */
 interface DomainSessions {
   /** Sessions counted against the limit: being opened, busy, idle or closing. */
   counted: number;
+  /** Of those, the ones closing. */
+  closing: number;
   idle: IdleEntry[];
   /** Attempts waiting for a slot or an idle session; each is woken by any change and looks again. */
   waiters: Set<() => void>;
@@ -40,6 +47,12 @@ interface DomainSessions {
 
 export class ConnectionPool {
   private readonly domains = new Map<string, DomainSessions>();
+  /** Sessions counted across all domains. */
+  private total = 0;
+  /** Sessions closing (QUIT sent or socket ending) whose sockets have not closed yet. */
+  private closingCount = 0;
+  /** The domain each counted session belongs to. */
+  private readonly domainOf = new WeakMap<MxConnection, string>();
   /** Sessions already closing, so a second close() arms no second timer. */
   private readonly closing = new WeakSet<MxConnection>();
 
@@ -62,9 +75,15 @@ export class ConnectionPool {
       const reusable = this.take(domain, requirement);
       if (reusable) return { connection: reusable };
       const sessions = this.sessionsOf(domain);
-      if (sessions.counted < this.settings.maxConnectionsPerDomain) break;
-      // full: an idle session that does not meet this message's requirement makes room by closing
-      const unfit = sessions.idle.shift();
+      const domainFull = sessions.counted >= this.settings.maxConnectionsPerDomain;
+      if (!domainFull && this.total < this.settings.maxConnections) break;
+      // full: an idle session this attempt cannot use makes room by closing; the domain's own
+      // (they do not meet this message's requirement), or, when only the total is full, the
+      // session idle longest anywhere
+      // (only when no session is already closing that frees such a slot, or every waiter would close one)
+      const unfit = domainFull
+        ? (sessions.closing === 0 ? sessions.idle.shift() : undefined)
+        : (this.closingCount === 0 ? (sessions.idle.shift() ?? this.longestIdle()) : undefined);
       if (unfit) {
         clearTimeout(unfit.timer);
         this.close(unfit.connection);
@@ -72,6 +91,7 @@ export class ConnectionPool {
       await this.nextChange(sessions, signal);
     }
     this.sessionsOf(domain).counted++;
+    this.total++;
     let opened: { connection: MxConnection } | { failure: F };
     try {
       opened = await open();
@@ -93,13 +113,14 @@ export class ConnectionPool {
     const sessions = this.sessionsOf(domain);
     const entry: IdleEntry = {
       connection,
+      idleSince: performance.now(),
       timer: setTimeout(() => {
         if (this.removeIdle(domain, connection)) this.close(connection);
       }, this.settings.idleConnectionMs),
     };
     entry.timer.unref();
     sessions.idle.push(entry);
-    this.wakeWaiters(domain);
+    this.wakeAllWaiters();
   }
 
   /**
@@ -110,9 +131,16 @@ export class ConnectionPool {
     const { smtp, socket } = connection;
     if (socket.destroyed || this.closing.has(connection)) return;
     this.closing.add(connection);
+    const sessions = this.domains.get(this.domainOf.get(connection) ?? '');
+    this.closingCount++;
+    if (sessions) sessions.closing++;
     const timer = setTimeout(() => socket.destroy(), this.settings.closeTimeoutMs);
     timer.unref();
-    socket.once('close', () => clearTimeout(timer));
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.closingCount--;
+      if (sessions) sessions.closing--;
+    });
     if (smtp.destroyed) return; // SMTPConnection already ended its side; only the socket is left
     try {
       smtp.quit();
@@ -158,6 +186,7 @@ export class ConnectionPool {
 
   /** The slot of a new session is freed when its socket closes, however that happens. */
   private countUntilClosed(domain: string, connection: MxConnection): void {
+    this.domainOf.set(connection, domain);
     const closed = (): void => {
       this.removeIdle(domain, connection);
       this.uncount(domain);
@@ -178,14 +207,26 @@ export class ConnectionPool {
   private uncount(domain: string): void {
     const sessions = this.sessionsOf(domain);
     sessions.counted--;
-    this.wakeWaiters(domain);
+    this.total--;
+    // a slot freed here may be what an attempt to another domain waits for (the total limit)
+    this.wakeAllWaiters();
     if (sessions.counted === 0 && sessions.idle.length === 0 && sessions.waiters.size === 0) this.domains.delete(domain);
+  }
+
+  /** The idle session that has waited longest, any domain, removed from its idle list. */
+  private longestIdle(): IdleEntry | undefined {
+    let oldest: { sessions: DomainSessions; entry: IdleEntry } | undefined;
+    for (const sessions of this.domains.values()) {
+      const first = sessions.idle[0];
+      if (first && (!oldest || first.idleSince < oldest.entry.idleSince)) oldest = { sessions, entry: first };
+    }
+    return oldest?.sessions.idle.shift();
   }
 
   private sessionsOf(domain: string): DomainSessions {
     let sessions = this.domains.get(domain);
     if (!sessions) {
-      sessions = { counted: 0, idle: [], waiters: new Set() };
+      sessions = { counted: 0, closing: 0, idle: [], waiters: new Set() };
       this.domains.set(domain, sessions);
     }
     return sessions;
@@ -204,7 +245,7 @@ export class ConnectionPool {
     });
   }
 
-  private wakeWaiters(domain: string): void {
-    for (const wake of [...(this.domains.get(domain)?.waiters ?? [])]) wake();
+  private wakeAllWaiters(): void {
+    for (const sessions of [...this.domains.values()]) for (const wake of [...sessions.waiters]) wake();
   }
 }

@@ -131,7 +131,11 @@ describe('connection pool: a connection counts against the per-domain limit unti
     mx = await startMxServer({ tls: options.tls ?? false });
     const opened = await startQuitGate(mx.port, options.quitDelayMs);
     gate = opened;
-    dns = await startDnsServer({ 'dest.test': { MX: [{ exchange: 'mx.dest.test', priority: 10 }] }, 'mx.dest.test': { A: ['127.0.0.1'] } });
+    dns = await startDnsServer({
+      'dest.test': { MX: [{ exchange: 'mx.dest.test', priority: 10 }] },
+      'other.test': { MX: [{ exchange: 'mx.dest.test', priority: 10 }] },
+      'mx.dest.test': { A: ['127.0.0.1'] },
+    });
     server = await startOutpost({ dnsAddress: dns.address, deliveryPort: opened.port, tune: (config) => Object.assign(config.delivery, options.delivery) });
     return { gate: opened, outpost: server.outpost };
   }
@@ -175,5 +179,16 @@ describe('connection pool: a connection counts against the per-domain limit unti
     assert.match(view.recipients[0]!.lastResponse!, /certificate/i);
     assert.ok(started.gate.connections >= 2, 'a new session for the second message');
     assert.equal(started.gate.peakOpen, 1, 'the idle one was closed first');
+  });
+
+  it('keeps all domains together within maxConnections: another domain\'s idle sessions close to make room', async () => {
+    // idle sessions would otherwise sit for a minute; both domains share the one MX behind the gate
+    const started = await startBehindGate({ quitDelayMs: 0, delivery: { maxConnections: 2, maxConnectionsPerDomain: 2, idleConnectionMs: 60_000 } });
+    const first = await Promise.all(['a1@dest.test', 'a2@dest.test'].map((to) => send(started.outpost, to)));
+    for (const receipt of first) await waitForStatus(started.outpost, receipt.id, allFinal);
+    const second = await Promise.all(['b1@other.test', 'b2@other.test'].map((to) => send(started.outpost, to)));
+    for (const receipt of second) assert.equal((await waitForStatus(started.outpost, receipt.id, allFinal)).recipients[0]!.status, 'delivered');
+    assert.ok(started.gate.connections >= 3, `other.test got sessions of its own (${started.gate.connections} connections in all)`);
+    assert.equal(started.gate.peakOpen, 2, `peak ${started.gate.peakOpen} connections for a total limit of 2`);
   });
 });
