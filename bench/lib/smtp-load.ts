@@ -16,8 +16,8 @@
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
-import type { SMTPConnectionSendInfo, SMTPEnvelope } from 'nodemailer/lib/smtp-connection';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { openSmtpSession, resetSession, sendOverSession } from '../../test/support/smtp-session.js';
 
 export interface SmtpLoadOptions {
   host: string;
@@ -115,7 +115,7 @@ export async function runSmtpLoad(options: SmtpLoadOptions): Promise<SmtpLoadRes
         const begin = performance.now();
         try {
           // a new envelope each time: SMTPConnection keeps the object and writes its recipient bookkeeping into it
-          const info = await sendMessage(connection, { from: options.envelope.from, to: [...options.envelope.to] }, options.messageFor(index));
+          const info = await sendOverSession(connection, { from: options.envelope.from, to: [...options.envelope.to] }, options.messageFor(index));
           result.latenciesMs.push(performance.now() - begin);
           result.envelopeMs.push(info.envelopeTime);
           result.dataMs.push(info.messageTime);
@@ -127,7 +127,7 @@ export async function runSmtpLoad(options: SmtpLoadOptions): Promise<SmtpLoadRes
           const failure = error as SmtpError;
           // a refused message leaves the connection usable (as nodemailer's pool does): RSET and go on
           const refusedOnly = (failure.code === 'EENVELOPE' || failure.code === 'EMESSAGE') && failure.responseCode !== 421;
-          if (refusedOnly && (await resetConnection(connection))) continue;
+          if (refusedOnly && (await resetSession(connection))) continue;
           connection.close();
           connection = undefined;
           if (reconnectsLeft-- <= 0) return;
@@ -149,51 +149,20 @@ export async function runSmtpLoad(options: SmtpLoadOptions): Promise<SmtpLoadRes
   return result;
 }
 
-/** Connects, upgrades with STARTTLS (required) and authenticates when asked; resolves once ready to send. */
-function openConnection(options: SmtpLoadOptions, result: SmtpLoadResult): Promise<SMTPConnection> {
+/** Opens a session (STARTTLS, AUTH when asked), counting and timing it for the report. */
+async function openConnection(options: SmtpLoadOptions, result: SmtpLoadResult): Promise<SMTPConnection> {
   const begin = performance.now();
   result.connections++;
-  const connection = new SMTPConnection({
+  const connection = await openSmtpSession({
     host: options.host,
     port: options.port,
     name: 'load.bench.test',
-    requireTLS: true,
-    tls: { rejectUnauthorized: false },
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 60_000,
-    socketCloseTimeout: 0,
-    logger: false,
+    timeoutMs: 30_000,
+    ...(options.auth ? { auth: options.auth } : {}),
   });
-  return new Promise((resolve, reject) => {
-    const fail = (error: unknown): void => {
-      connection.close();
-      reject(error as Error);
-    };
-    connection.once('error', fail);
-    connection.connect((error) => {
-      if (error) return fail(error);
-      const ready = (): void => {
-        connection.off('error', fail);
-        // later errors reach the send() callbacks; this only keeps the emitter from throwing them
-        connection.on('error', () => undefined);
-        result.setupMs.push(performance.now() - begin);
-        result.tls ??= tlsDescription(connection);
-        resolve(connection);
-      };
-      if (!options.auth) return ready();
-      connection.login({ user: options.auth.user, pass: options.auth.pass, method: 'PLAIN' }, (loginError) => (loginError ? fail(loginError) : ready()));
-    });
-  });
-}
-
-function sendMessage(connection: SMTPConnection, envelope: SMTPEnvelope, message: Buffer): Promise<SMTPConnectionSendInfo> {
-  return new Promise((resolve, reject) => connection.send(envelope, message, (error, info) => (error ? reject(error) : resolve(info!))));
-}
-
-/** RSET after a refused message; false when the connection is no longer usable. */
-function resetConnection(connection: SMTPConnection): Promise<boolean> {
-  return new Promise((resolve) => connection.reset((error) => resolve(!error)));
+  result.setupMs.push(performance.now() - begin);
+  result.tls ??= tlsDescription(connection);
+  return connection;
 }
 
 /** QUIT, then close once the server has answered (or after a second). */

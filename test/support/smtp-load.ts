@@ -10,9 +10,10 @@
  * After a refusal the session sends RSET and goes on; after a connection error
  * it ends. Nothing here retries, so fault tests can check what each client was told.
  */
-import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { NodemailerError } from 'nodemailer/lib/errors';
 import { splitAddress } from './smtp-client.js';
+import { openSmtpSession, resetSession, sendOverSession } from './smtp-session.js';
 
 export interface SmtpSendRecord {
   /** 0-based, in the order the messages were started. */
@@ -66,50 +67,6 @@ const COMMAND_TIMEOUT_MS = 30_000;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A connected, encrypted and authenticated session; rejects with nodemailer's error otherwise. */
-async function openSession(address: string, apiKey: string): Promise<SMTPConnection> {
-  const [host, port] = splitAddress(address);
-  const connection = new SMTPConnection({
-    host,
-    port,
-    requireTLS: true,
-    tls: { rejectUnauthorized: false },
-    connectionTimeout: COMMAND_TIMEOUT_MS,
-    greetingTimeout: COMMAND_TIMEOUT_MS,
-    socketTimeout: COMMAND_TIMEOUT_MS,
-    socketCloseTimeout: 0,
-  });
-  try {
-    await new Promise<void>((resolve, reject) => {
-      connection.once('error', reject);
-      connection.connect(() => {
-        connection.off('error', reject);
-        // later errors (the server gone) also reach the send callback; this only keeps them from being thrown
-        connection.on('error', () => {});
-        resolve();
-      });
-    });
-    await new Promise<void>((resolve, reject) =>
-      connection.login({ user: 'outpost-test', pass: apiKey, method: 'PLAIN' }, (error) => (error ? reject(error) : resolve())),
-    );
-  } catch (error) {
-    connection.close();
-    throw error;
-  }
-  return connection;
-}
-
-function sendOne(connection: SMTPConnection, message: { from: string; to: string[]; raw: Buffer }): Promise<{ response: string }> {
-  return new Promise((resolve, reject) =>
-    connection.send({ from: message.from, to: message.to }, message.raw, (error, info) => (error ? reject(error) : resolve(info))),
-  );
-}
-
-/** RSET after a refusal; false when the session cannot go on. */
-function resetSession(connection: SMTPConnection): Promise<boolean> {
-  return new Promise((resolve) => connection.reset((error) => resolve(!error)));
-}
-
 export async function runSmtpLoad(options: SmtpLoadOptions): Promise<SmtpLoadResult> {
   const deadline = Date.now() + (options.deadlineMs ?? 120_000);
   const records: SmtpSendRecord[] = [];
@@ -122,7 +79,8 @@ export async function runSmtpLoad(options: SmtpLoadOptions): Promise<SmtpLoadRes
   const session = async (sessionNumber: number): Promise<void> => {
     let connection: SMTPConnection;
     try {
-      connection = await openSession(options.address, options.apiKey);
+      const [host, port] = splitAddress(options.address);
+      connection = await openSmtpSession({ host, port, auth: { user: 'outpost-test', pass: options.apiKey }, timeoutMs: COMMAND_TIMEOUT_MS });
     } catch (error) {
       const { response, message } = error as NodemailerError;
       const failure: SmtpSessionFailure = { session: sessionNumber, error: message, ...(response ? { response } : {}) };
@@ -141,7 +99,8 @@ export async function runSmtpLoad(options: SmtpLoadOptions): Promise<SmtpLoadRes
         let record: SmtpSendRecord;
         let goOn = true;
         try {
-          const { response } = await sendOne(connection, options.messageFor(index));
+          const message = options.messageFor(index);
+          const { response } = await sendOverSession(connection, { from: message.from, to: message.to }, message.raw);
           record = { index, session: sessionNumber, code: Number(response.slice(0, 3)), response };
         } catch (error) {
           const { responseCode, response, code, message } = error as NodemailerError;
