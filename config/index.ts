@@ -10,7 +10,7 @@ import { ConfigError } from '../core/errors.js';
 import { DEFAULTS } from './defaults.js';
 import { loadDeliveryLimits, type DeliveryLimits } from './delivery.js';
 import { parseDuration, parseRetrySchedule } from './duration.js';
-import { envReader, parseBoolean, parseCount, setting, type Env } from './env.js';
+import { envReader, parseBoolean, setting, type Env } from './env.js';
 import { loadSubmissionConfig, type SubmissionConfig } from './submission.js';
 
 /** A TCP port, or 'off' for a disabled listener. */
@@ -74,8 +74,7 @@ function parsePort(text: string, variable: string): PortSetting {
 
 function loadApiConfig(env: Env): ApiConfig {
   const defaults = DEFAULTS.api;
-  const count = (variable: string, fallback: number, minimum: number): number =>
-    parseCount(setting(env, variable, String(fallback)), variable, minimum);
+  const { count } = envReader(env);
   const windowMs = parseDuration(setting(env, 'OUTPOST_API_RATE_WINDOW', defaults.rateLimitWindow), 'OUTPOST_API_RATE_WINDOW');
   // Retry-After is in whole seconds, so a shorter window could not be told to a client.
   if (windowMs < 1000) throw new ConfigError('OUTPOST_API_RATE_WINDOW must be at least 1s');

@@ -49,8 +49,6 @@ export class ConnectionPool {
   private readonly domains = new Map<string, DomainSessions>();
   /** Sessions counted across all domains. */
   private total = 0;
-  /** Sessions closing (QUIT sent or socket ending) whose sockets have not closed yet. */
-  private closingCount = 0;
   /** The domain each counted session belongs to. */
   private readonly domainOf = new WeakMap<MxConnection, string>();
   /** Sessions already closing, so a second close() arms no second timer. */
@@ -83,7 +81,7 @@ export class ConnectionPool {
       // (only when no session is already closing that frees such a slot, or every waiter would close one)
       const unfit = domainFull
         ? (sessions.closing === 0 ? sessions.idle.shift() : undefined)
-        : (this.closingCount === 0 ? (sessions.idle.shift() ?? this.longestIdle()) : undefined);
+        : (this.anyClosing() ? undefined : (sessions.idle.shift() ?? this.longestIdle()));
       if (unfit) {
         clearTimeout(unfit.timer);
         this.close(unfit.connection);
@@ -132,13 +130,11 @@ export class ConnectionPool {
     if (socket.destroyed || this.closing.has(connection)) return;
     this.closing.add(connection);
     const sessions = this.domains.get(this.domainOf.get(connection) ?? '');
-    this.closingCount++;
     if (sessions) sessions.closing++;
     const timer = setTimeout(() => socket.destroy(), this.settings.closeTimeoutMs);
     timer.unref();
     socket.once('close', () => {
       clearTimeout(timer);
-      this.closingCount--;
       if (sessions) sessions.closing--;
     });
     if (smtp.destroyed) return; // SMTPConnection already ended its side; only the socket is left
@@ -211,6 +207,11 @@ export class ConnectionPool {
     // a slot freed here may be what an attempt to another domain waits for (the total limit)
     this.wakeAllWaiters();
     if (sessions.counted === 0 && sessions.idle.length === 0 && sessions.waiters.size === 0) this.domains.delete(domain);
+  }
+
+  private anyClosing(): boolean {
+    for (const sessions of this.domains.values()) if (sessions.closing > 0) return true;
+    return false;
   }
 
   /** The idle session that has waited longest, any domain, removed from its idle list. */

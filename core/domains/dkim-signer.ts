@@ -30,7 +30,7 @@ export interface DkimSigningKey {
 const CANONICALIZATION = 'relaxed/relaxed';
 
 /** The relaxed/sha256 body hash (bh=), base64. */
-export function dkimBodyHash(body: Buffer): string {
+function dkimBodyHash(body: Buffer): string {
   const hasher = dkimBody('relaxed', 'sha256', false);
   hasher.update(body);
   return hasher.digest('base64');
