@@ -7,6 +7,7 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { StorageError } from '../errors.js';
+import { deepFreeze } from './deep-freeze.js';
 import type { SharedCollection, SharedStore } from './shared-store.js';
 
 export class RedisSharedStore implements SharedStore {
@@ -35,7 +36,8 @@ export class RedisSharedStore implements SharedStore {
     return {
       get: async (id) => {
         const stored = await this.redis.hget(hash, id);
-        return stored === null ? undefined : (JSON.parse(stored) as T);
+        // frozen like the embedded store's, so code that changed a value in place fails in either mode
+        return stored === null ? undefined : deepFreeze(JSON.parse(stored) as T);
       },
       put: async (id, value) => {
         await this.redis.hset(hash, id, JSON.stringify(value));

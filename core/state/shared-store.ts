@@ -6,6 +6,7 @@
  */
 
 export interface SharedCollection<T> {
+  /** The stored value, frozen and possibly shared with other readers: change it by putting a new one. */
   get(id: string): Promise<T | undefined>;
   /** Writes durably (LevelDB: synced; Redis: acknowledged). */
   put(id: string, value: T): Promise<void>;

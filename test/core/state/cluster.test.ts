@@ -48,6 +48,8 @@ describe('cluster mode (Redis shared state)', () => {
       await accounts.put('a', { id: 'a', n: 1 });
       await accounts.put('b', { id: 'b', n: 2 });
       assert.deepEqual(await accounts.get('a'), { id: 'a', n: 1 });
+      const read = (await accounts.get('a'))!;
+      assert.throws(() => { read.n = 5; }, TypeError, 'values read are frozen, as on the embedded store');
       assert.deepEqual((await accounts.list()).map((entry) => entry.id).sort(), ['a', 'b']);
       await accounts.delete('a');
       assert.equal(await accounts.get('a'), undefined);

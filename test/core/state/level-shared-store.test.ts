@@ -46,12 +46,19 @@ describe('LevelSharedStore collections', () => {
     assert.equal(await store.collection<Account>('accounts').get('a2'), undefined);
   });
 
-  it('hands out copies: changing a value read does not change the next read', async () => {
-    const accounts = store.collection<Account>('accounts');
-    await accounts.put('a1', { name: 'acme' });
+  it('hands out frozen values: changing one in place throws and the next read is unchanged; the written object stays the caller\'s', async () => {
+    const accounts = store.collection<Account & { limits?: { perHour: number } }>('accounts');
+    const written = { name: 'acme', limits: { perHour: 10 } };
+    await accounts.put('a1', written);
+    written.name = 'changed after the write';
     const first = (await accounts.get('a1'))!;
-    first.name = 'changed by a caller';
-    assert.deepEqual(await accounts.get('a1'), { name: 'acme' });
+    assert.throws(() => { first.name = 'changed by a caller'; }, TypeError);
+    assert.throws(() => { first.limits!.perHour = 0; }, TypeError);
+    assert.deepEqual(await accounts.get('a1'), { name: 'acme', limits: { perHour: 10 } });
+    // a value read from disk (not cached by the write) is frozen too
+    const fresh = new LevelSharedStore(spool.db, spool.committer).collection<Account>('accounts');
+    const fromDisk = (await fresh.get('a1'))!;
+    assert.throws(() => { fromDisk.name = 'changed by a caller'; }, TypeError);
   });
 
   it('never serves a value older than a write that finished during the read', async () => {
