@@ -93,4 +93,10 @@ describe('spool keys and ids', () => {
     assert.notEqual(early, twin);
     assert.equal(early.slice(0, 9), twin.slice(0, 9));
   });
+
+  it('never repeats the random part across blocks of drawn randomness', () => {
+    const ids = Array.from({ length: 5000 }, () => newMessageId(1_700_000_000_000));
+    assert.equal(new Set(ids).size, ids.length);
+    for (const id of ids) assert.match(id, /^[0-9a-z]{9}[0-9a-f]{16}$/);
+  });
 });

@@ -116,6 +116,21 @@ describe('SMTP submission: limits', () => {
     assert.equal(listed.body.items.length, 1);
   });
 
+  it('queues nothing from a client that leaves in the middle of DATA, and keeps serving others', async () => {
+    await start();
+    const leaving = await authenticated();
+    assert.match((await leaving.command('MAIL FROM:<news@acme.test>')).raw, /^250 /);
+    assert.match((await leaving.command('RCPT TO:<user@dest.test>')).raw, /^250 /);
+    assert.equal((await leaving.command('DATA')).code, 354);
+    leaving.write(`From: news@acme.test\r\nTo: user@dest.test\r\nSubject: cut short\r\n\r\n${'half a body\r\n'.repeat(2000)}`);
+    leaving.socket.destroy();
+
+    const client = await authenticated();
+    assert.match((await sendData(client, 'From: news@acme.test\r\nTo: user@dest.test\r\nSubject: whole\r\n\r\nbody')).raw, /^250 2\.6\.0 /);
+    const listed = await request<{ items: { subject: string }[] }>(harness.server.outpost, 'GET', '/v1/mail/messages', { key: harness.account.apiKey });
+    assert.deepEqual(listed.body.items.map((item) => item.subject), ['whole']);
+  });
+
   it('limits connections per client address and in total (421 4.7.0)', async () => {
     await start((config) => {
       config.submission.maxConnectionsPerIp = 2;
