@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SMTPServer } from 'smtp-server';
-import type { SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import { MessageLog } from './message-log.js';
 
 export interface ReceivedEnvelope {
@@ -23,6 +23,8 @@ export interface ReceivedMessage extends ReceivedEnvelope {
   raw: Buffer;
   /** Whether the transaction ran over STARTTLS. */
   tls: boolean;
+  /** The BODY= parameter of MAIL FROM (`8BITMIME`), if the client gave one. */
+  bodyType: string | undefined;
   /** smtp-server's session id, equal for messages sent over one connection. */
   connectionId: string;
   receivedAt: number;
@@ -209,6 +211,7 @@ export async function startMxServer(options: MxServerOptions = {}): Promise<Test
           ...envelope,
           raw: Buffer.concat(chunks),
           tls: session.secure,
+          bodyType: bodyTypeOf(session.envelope.mailFrom),
           connectionId: session.id,
           receivedAt: Date.now(),
         });
@@ -262,4 +265,9 @@ export async function startMxServer(options: MxServerOptions = {}): Promise<Test
       });
     },
   };
+}
+
+function bodyTypeOf(mailFrom: SMTPServerAddress | false): string | undefined {
+  const body = mailFrom && mailFrom.args ? mailFrom.args.BODY : undefined;
+  return typeof body === 'string' ? body : undefined;
 }

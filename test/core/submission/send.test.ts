@@ -51,6 +51,7 @@ describe('SMTP submission: sending', () => {
     assert.match(text, /Subject: Hello over SMTP/);
     assert.match(text, /^DKIM-Signature: /m);
     assert.doesNotMatch(text, /X-Outpost/i);
+    assert.equal(delivered!.bodyType, undefined, 'a 7-bit message is relayed without BODY=8BITMIME');
 
     const api = await request<{ id: string; tags: string[]; recipients: { status: string }[] }>(harness.server.outpost, 'GET', `/v1/mail/messages/${id}`, { key: harness.account.apiKey });
     assert.equal(api.status, 200, JSON.stringify(api.body));
@@ -165,6 +166,7 @@ describe('SMTP submission: sending', () => {
     assert.equal(view.recipients[0]!.status, 'delivered');
     const [delivered] = await harness.mx.waitForMessages(1);
     assert.match(delivered!.raw.toString('utf8'), /Schöne Grüße aus Köln\./);
+    assert.equal(delivered!.bodyType, '8BITMIME', 'an 8-bit body is relayed with BODY=8BITMIME');
   });
 });
 
