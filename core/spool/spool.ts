@@ -11,14 +11,18 @@ import { Readable } from 'node:stream';
 import { Level } from 'level';
 import { StorageError } from '../errors.js';
 import { GroupCommitter } from './group-commit.js';
+import { HotMessages } from './hot-messages.js';
 import { DIGEST_BYTES, decodeRecord, digestOf, encodeRecord, keys, type MessageRecord, type RecipientRecord } from './records.js';
 import { SpoolTransaction } from './transaction.js';
 
 /** Body chunks fetched per read while streaming a body out (bounds memory for large messages). */
 const BODY_CHUNKS_PER_READ = 8;
+/** Bodies of just-queued messages kept in memory for their first attempt (see HotMessages). */
+const HOT_MESSAGE_BYTES = 32 * 1024 * 1024;
 
 export class Spool {
   readonly committer: GroupCommitter;
+  readonly hot = new HotMessages(HOT_MESSAGE_BYTES);
   private readonly queuedListeners: ((recipients: RecipientRecord[]) => void)[] = [];
 
   private constructor(readonly db: Level<string, Buffer>) {
@@ -76,6 +80,7 @@ export class Spool {
       eightBit: !isAscii(body),
     };
     tx.put(keys.message(record.id), encodeRecord(complete));
+    tx.afterCommit(() => this.hot.add(complete, body));
     return complete;
   }
 
@@ -89,11 +94,14 @@ export class Spool {
 
   /** Deletes the message record and its body once no recipient needs them (the chunk keys follow from the record). */
   stageMessageRemoval(tx: SpoolTransaction, record: MessageRecord): void {
+    this.hot.delete(record.id);
     tx.del(keys.message(record.id));
     for (let chunk = 0; chunk < record.bodyChunks; chunk++) tx.del(keys.bodyChunk(record.id, chunk));
   }
 
   async readMessage(messageId: string): Promise<MessageRecord | undefined> {
+    const hot = this.hot.record(messageId);
+    if (hot) return hot;
     const stored = await this.db.get(keys.message(messageId));
     return stored === undefined ? undefined : decodeRecord<MessageRecord>(stored);
   }
@@ -104,9 +112,12 @@ export class Spool {
    * LevelDB iterator per delivery cost more CPU than the reads themselves.
    * The digest is checked as the bytes go by; a mismatch or a missing chunk
    * errors the stream before its end, so a damaged body makes the SMTP
-   * transaction fail instead of sending it.
+   * transaction fail instead of sending it. A body still in memory since it
+   * was queued is streamed from there.
    */
   openBody(record: MessageRecord): Readable {
+    const hot = this.hot.body(record);
+    if (hot) return Readable.from([hot], { objectMode: false });
     const db = this.db;
     async function* chunks(): AsyncGenerator<Buffer> {
       const hash = createHash('sha256');
