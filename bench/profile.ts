@@ -1,5 +1,8 @@
 /**
- * `npm run bench:profile`: where Outpost spends its CPU, two ways.
+ * `npm run bench:profile`: where Outpost spends its CPU, three ways.
+ *   smtp-server the Outpost process of bench/e2e.ts (Outpost only): the path
+ *               compared with Postfix (SMTP submission with STARTTLS and AUTH,
+ *               DKIM, spool, delivery to the sink)
  *   in-process  bench/delivery.ts (DKIM on) under `node --cpu-prof`: the pipeline,
  *               spool, scheduler and delivery, without HTTP (plus the submit loops)
  *   rest-server the Outpost process of bench/rest.ts at concurrency 50: the whole
@@ -8,7 +11,7 @@
  * (self time by module and by function) are printed and kept in latest.json.
  * Figures of profiled runs are slowed by the profiler and are not recorded.
  *
- *   npm run bench:profile -- --messages 5000 --requests 3000
+ *   npm run bench:profile -- --messages 5000 --requests 3000   (--messages: e2e and in-process)
  */
 import { spawn } from 'node:child_process';
 import { readdir, readFile, rm } from 'node:fs/promises';
@@ -42,16 +45,24 @@ async function load(directory: string) {
 await rm(PROFILES, { recursive: true, force: true });
 const inProcessDir = path.join(PROFILES, 'in-process');
 const restDir = path.join(PROFILES, 'rest-server');
+const smtpDir = path.join(PROFILES, 'smtp-server');
+await run(['--import', 'tsx', 'bench/e2e.ts', '--skip-postfix', '--recipients', '1', '--messages', values.messages], { BENCH_CPU_PROF_DIR: smtpDir });
 await run(['--cpu-prof', `--cpu-prof-dir=${inProcessDir}`, '--import', 'tsx', 'bench/delivery.ts', '--signing', 'dkim', '--messages', values.messages], {});
 await run(['--import', 'tsx', 'bench/rest.ts', '--levels', '50', '--requests', values.requests, '--warmup', '0'], { BENCH_CPU_PROF_DIR: restDir });
 
 const top = Number(values.top);
-const summaries = { inProcess: summarise(await load(inProcessDir), top), restServer: summarise(await load(restDir), top) };
+const summaries = {
+  smtpServer: summarise(await load(smtpDir), top),
+  inProcess: summarise(await load(inProcessDir), top),
+  restServer: summarise(await load(restDir), top),
+};
 for (const [name, summary] of Object.entries(summaries)) {
   console.log(`\n${name}: ${summary.totalMs} ms on CPU\nself time by module:`);
   console.table(summary.byModule.map(({ name: module, selfMs, percent }) => ({ module, 'self ms': selfMs, '%': percent })));
   console.log('self time by function:');
   console.table(summary.byFunction.map(({ name: label, selfMs, percent }) => ({ function: label, 'self ms': selfMs, '%': percent })));
+  console.log('charged to the innermost Outpost function:');
+  console.table(summary.byOutpostFunction.map(({ name: label, selfMs, percent }) => ({ function: label, ms: selfMs, '%': percent })));
 }
 await recordResult('profile', {
   ...sectionHeader('V8 CPU profiles: self time by module and function', `npm run bench:profile -- --messages ${values.messages} --requests ${values.requests}`),
