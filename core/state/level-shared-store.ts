@@ -142,4 +142,3 @@ export class LevelSharedStore implements SharedStore {
     if (expired.length > 0) await this.committer.write(expired).catch(() => undefined);
   }
 }
-
