@@ -56,17 +56,11 @@ export async function assembleParts({ config, logger, now, spool, store, extraPl
   const metrics = new OutpostMetrics();
   metrics.watchEvents(events);
   hooks.onHookTimed = (timing) => metrics.hookTimed(timing);
-  let spoolFailing = false;
-  spool.committer.onBatchWritten = (milliseconds, writes) => {
-    if (spoolFailing) logger.info('spool writes succeed again');
-    spoolFailing = false;
-    metrics.spoolBatchWritten(milliseconds, writes);
-  };
-  spool.committer.onBatchFailed = (writes, error) => {
-    // once per failing period, not once per batch: a full disk fails every write until it is fixed
-    if (!spoolFailing) logger.error({ err: error, writes }, 'spool write failed; submissions are refused (503 / 451) until writes succeed');
-    spoolFailing = true;
-    metrics.spoolBatchFailed();
+  spool.committer.onBatchWritten = (milliseconds, writes) => metrics.spoolBatchWritten(milliseconds, writes);
+  spool.committer.onBatchFailed = () => metrics.spoolBatchFailed();
+  spool.committer.onFailingChanged = (failing, error) => {
+    if (failing) logger.error({ err: error }, 'spool write failed; submissions are refused (503 / 451) until writes succeed');
+    else logger.info('spool writes succeed again');
   };
 
   const accounts = new AccountService(store, now);

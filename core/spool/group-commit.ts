@@ -22,6 +22,11 @@ export class GroupCommitter {
   onBatchWritten: ((milliseconds: number, writes: number) => void) | undefined;
   /** Each batch that could not be written (its writers were rejected), for metrics. */
   onBatchFailed: ((writes: number, error: unknown) => void) | undefined;
+  /**
+   * When `failing` changes, for the log: once per failing period with the first
+   * cause, not once per batch (a full disk fails every write until it is fixed).
+   */
+  onFailingChanged: ((failing: boolean, error?: unknown) => void) | undefined;
   private lastFailed = false;
 
   constructor(private readonly db: Level<string, Buffer>) {}
@@ -48,18 +53,24 @@ export class GroupCommitter {
       try {
         await this.writeSynced(group);
       } catch (error) {
-        // clients see what failed, not LevelDB's text (it names files under the data dir); onBatchFailed logs that
+        // clients see what failed, not LevelDB's text (it names files under the data dir); onFailingChanged logs that
         const failure = new StorageError('spool write failed (the disk is full or not writable); try again later', error);
-        this.lastFailed = true;
         for (const write of group) write.reject(failure);
+        this.setFailing(true, error);
         this.onBatchFailed?.(group.length, error);
         continue;
       }
-      this.lastFailed = false;
+      this.setFailing(false);
       for (const write of group) write.resolve();
       this.onBatchWritten?.(performance.now() - started, group.length);
     }
     this.writing = false;
+  }
+
+  private setFailing(failing: boolean, error?: unknown): void {
+    if (failing === this.lastFailed) return;
+    this.lastFailed = failing;
+    this.onFailingChanged?.(failing, error);
   }
 
   /**

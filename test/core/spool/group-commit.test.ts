@@ -119,4 +119,17 @@ describe('GroupCommitter', () => {
     assert.equal(committer.failing, false);
     assert.deepEqual(failedBatches, [1]);
   });
+
+  it('tells onFailingChanged once per failing period, with the first cause', async () => {
+    const committer = new GroupCommitter(db);
+    const changes: { failing: boolean; cause: unknown }[] = [];
+    committer.onFailingChanged = (failing, cause) => changes.push({ failing, cause });
+    await db.close();
+    for (const key of ['a', 'b']) await assert.rejects(committer.write([{ type: 'put', key, value: Buffer.from('1') }]), StorageError);
+    await db.open();
+    for (const key of ['c', 'd']) await committer.write([{ type: 'put', key, value: Buffer.from('2') }]);
+    assert.deepEqual(changes.map((change) => change.failing), [true, false]);
+    assert.ok(changes[0]!.cause instanceof Error);
+    assert.equal(changes[1]!.cause, undefined);
+  });
 });
