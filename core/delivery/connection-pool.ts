@@ -145,18 +145,6 @@ export class ConnectionPool {
     }
   }
 
-  /** Number of idle sessions, for metrics and tests. */
-  get size(): number {
-    let count = 0;
-    for (const sessions of this.domains.values()) count += sessions.idle.length;
-    return count;
-  }
-
-  /** Sessions counted against `domain`'s limit right now (being opened, busy, idle or closing). */
-  connectionsTo(domain: string): number {
-    return this.domains.get(domain)?.counted ?? 0;
-  }
-
   /** Closes every idle session (shutdown). Busy ones are their attempts' to close. */
   closeAll(): void {
     for (const sessions of this.domains.values()) {
