@@ -13,6 +13,7 @@ import { MxResolver } from './delivery/mx-resolver.js';
 import { createDnsResolver } from './dns-resolver.js';
 import { DomainService } from './domains/domains.js';
 import { SecretBox } from './domains/secret-box.js';
+import { ConfigError } from './errors.js';
 import { EventBus } from './events.js';
 import { OutpostMetrics } from './metrics.js';
 import { DeliverStage } from './pipeline/deliver.js';
@@ -47,9 +48,11 @@ export interface AssembleOptions {
   store: SharedStore;
   /** Registered after the built-ins and OUTPOST_PLUGINS. */
   extraPlugins: OutpostPlugin[];
+  /** Built-in plugins left out, by name (OutpostOptions.omitBuiltinPlugins). */
+  omitBuiltinPlugins: readonly string[];
 }
 
-export async function assembleParts({ config, logger, now, spool, store, extraPlugins }: AssembleOptions): Promise<OutpostParts> {
+export async function assembleParts({ config, logger, now, spool, store, extraPlugins, omitBuiltinPlugins }: AssembleOptions): Promise<OutpostParts> {
   const status = new LevelStatusStore(spool.db);
   const events = new EventBus(logger);
   const hooks = new HookRegistry(config.hookTimeoutMs);
@@ -74,7 +77,13 @@ export async function assembleParts({ config, logger, now, spool, store, extraPl
     now,
   });
 
-  for (const plugin of [...builtinPlugins({ domains }), ...(await Promise.all(config.plugins.map(importPlugin))), ...extraPlugins]) {
+  const builtins = builtinPlugins({ domains });
+  const unknown = omitBuiltinPlugins.filter((name) => !builtins.some((plugin) => plugin.name === name));
+  if (unknown.length > 0) {
+    throw new ConfigError(`omitBuiltinPlugins: no built-in plugin named ${unknown.map((name) => `"${name}"`).join(', ')}; the built-ins are ${builtins.map((plugin) => plugin.name).join(', ')}`);
+  }
+  const kept = builtins.filter((plugin) => !omitBuiltinPlugins.includes(plugin.name));
+  for (const plugin of [...kept, ...(await Promise.all(config.plugins.map(importPlugin))), ...extraPlugins]) {
     await registerPlugin(plugin, { hooks, events, config, logger });
   }
 

@@ -36,6 +36,13 @@ export interface OutpostOptions {
   logger?: Logger;
   /** Plugins registered after the built-ins and OUTPOST_PLUGINS (tests, embedding). */
   plugins?: OutpostPlugin[];
+  /**
+   * Built-in plugins to leave out, by name (an unknown name fails the start). For
+   * embedders whose own code takes over a built-in's job, e.g. a relay downstream
+   * that signs, and for the benchmarks' unsigned runs. Leaving out
+   * `sender-domain` lets accounts send from domains they have not verified.
+   */
+  omitBuiltinPlugins?: string[];
   /** The clock; tests may inject one. */
   now?: () => number;
 }
@@ -76,7 +83,7 @@ export class Outpost {
       const adminKey = await loadAdminKey(config.adminKey, config.dataDir, (key, file) => {
         process.stderr.write(`outpost: generated the admin key (kept in ${file}, shown only now): ${key}\n`);
       });
-      const outpost = new Outpost(await assembleParts({ config, logger, now, spool, store, extraPlugins: options.plugins ?? [] }));
+      const outpost = new Outpost(await assembleParts({ config, logger, now, spool, store, extraPlugins: options.plugins ?? [], omitBuiltinPlugins: options.omitBuiltinPlugins ?? [] }));
       await outpost.startDelivery();
       if (httpServer) outpost.serveHttp(httpServer, adminKey);
       submissionListeners.serve({

@@ -18,6 +18,8 @@
  *                                       traffic would cost more than the submissions)
  *   CHILD_SUBMIT_ON_REQUEST             1: start submitting only when the parent sends `{ type: 'submit' }`
  *                                       (after it has set up what else it wants to run alongside)
+ *   CHILD_OMIT_BUILTIN_PLUGINS          comma-separated built-in plugins to leave out (OutpostOptions.
+ *                                       omitBuiltinPlugins), e.g. `dkim-sign` for the benchmarks' unsigned runs
  *
  * Messages to the parent (ChildMessage): `ready` once Outpost.start resolved
  * (queue recovered, delivery running), with the bound HTTP and SMTP submission
@@ -114,7 +116,8 @@ async function main(): Promise<void> {
   let outpost: Outpost;
   try {
     const config = loadConfig(process.env);
-    outpost = await Outpost.start({ config });
+    const omitBuiltinPlugins = (process.env.CHILD_OMIT_BUILTIN_PLUGINS ?? '').split(',').filter(Boolean);
+    outpost = await Outpost.start({ config, omitBuiltinPlugins });
   } catch (error) {
     const text = (error as Error).stack ?? String(error);
     process.stderr.write(`outpost-child: start failed: ${text}\n`);

@@ -19,6 +19,8 @@ export interface TestOutpostOptions {
   /** Extra OUTPOST_* variables. */
   env?: Record<string, string>;
   plugins?: OutpostPlugin[];
+  /** Built-in plugins to leave out (OutpostOptions.omitBuiltinPlugins). */
+  omitBuiltinPlugins?: string[];
   /** Reuse a data dir (restart tests). */
   dataDir?: string;
   /** Adjust the loaded config (limits, timeouts). */
@@ -72,7 +74,7 @@ export async function startOutpost(options: TestOutpostOptions): Promise<TestOut
   const dataDir = options.dataDir ?? (await makeDataDir());
   const config = loadConfig({ ...testEnv({ ...options, dataDir }), ...options.env });
   options.tune?.(config);
-  const outpost = await Outpost.start({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), plugins: options.plugins ?? [] });
+  const outpost = await Outpost.start({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), plugins: options.plugins ?? [], omitBuiltinPlugins: options.omitBuiltinPlugins ?? [] });
   return {
     outpost,
     dataDir,

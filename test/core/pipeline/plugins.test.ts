@@ -4,9 +4,11 @@
  * submission; a bad registration stops the start with a clear error.
  */
 import assert from 'node:assert/strict';
-import { MessageRejectedError, OutpostError, PluginInvalidError } from '../../../core/errors.js';
+import { ConfigError, MessageRejectedError, OutpostError, PluginInvalidError } from '../../../core/errors.js';
 import { definePlugin, verdict, type Hooks } from '../../../core/plugin-api.js';
 import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js';
+import { addVerifiedDomain } from '../../support/domains.js';
+import { createAccount } from '../../support/http.js';
 import { startMxServer, type TestMxServer } from '../../support/mx-server.js';
 import { allFinal, rawMessage, startOutpost, waitForStatus, type TestOutpost } from '../../support/outpost.js';
 
@@ -92,6 +94,37 @@ describe('plugins', () => {
     await assert.rejects(startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, plugins: [typo] }), (error: unknown) => {
       assert.ok(error instanceof PluginInvalidError);
       assert.match(error.message, /unknown hook "message:vaildate"/);
+      return true;
+    });
+  });
+
+  it('leaves out the built-ins named in omitBuiltinPlugins, and only those', async () => {
+    const sendSigned = async (omitBuiltinPlugins: string[]): Promise<string> => {
+      server = await startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, omitBuiltinPlugins });
+      const account = await createAccount(server.outpost);
+      dns.set('outpost.test', { A: ['127.0.0.1'] }); // the sending IP the SPF records are checked against
+      await addVerifiedDomain(server.outpost, dns, account.apiKey, 'acme.test');
+      const to = ['a@dest.test'];
+      const receipt = await server.outpost.submit({ from: 'news@acme.test', to, raw: rawMessage({ from: 'news@acme.test', to }), source: 'api', accountId: account.id });
+      await waitForStatus(server.outpost, receipt.id, allFinal);
+      await server.close();
+      server = undefined;
+      return mx.messages.at(-1)!.raw.toString();
+    };
+    const signed = await sendSigned([]);
+    assert.match(signed, /^DKIM-Signature: /m);
+    const unsigned = await sendSigned(['dkim-sign']);
+    assert.doesNotMatch(unsigned, /^DKIM-Signature: /m);
+    // the other built-ins still ran: message-headers added the Message-ID, return-path the VERP sender
+    assert.match(unsigned, /^Message-ID: <[^>]+@outpost\.test>\r$/m);
+    assert.match(mx.messages.at(-1)!.mailFrom, /^bounce\+[^@]+@bounce\.acme\.test$/);
+  });
+
+  it('refuses to start when omitBuiltinPlugins names no built-in', async () => {
+    await assert.rejects(startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, omitBuiltinPlugins: ['dkim'] }), (error: unknown) => {
+      assert.ok(error instanceof ConfigError);
+      assert.equal(error.code, 'config_invalid');
+      assert.match(error.message, /no built-in plugin named "dkim"; the built-ins are message-headers, sender-domain, dkim-sign, return-path/);
       return true;
     });
   });
