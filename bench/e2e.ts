@@ -11,15 +11,18 @@
  *                             messages back to back on each connection, pipelined;
  *                             no AUTH (Postfix relays for mynetworks)
  *   Outpost via TLS client    the same client and messages, plus AUTH PLAIN with the
- *                             account's API key, on the submission port (587 role)
+ *                             account's API key, on the submission port (587 role);
+ *                             DKIM-signed (RSA-2048)
+ *   Outpost unsigned          the same, with the dkim-sign plugin left out
+ *                             (OutpostOptions.omitBuiltinPlugins), as Postfix signs nothing
  *   Outpost via REST          (--outpost-over smtp,rest) 20 keep-alive HTTP clients
  *                             POST /v1/mail/send with the same body text
  *
- * The like-for-like pair is the two TLS-client rows: same client, same bytes,
+ * The like-for-like pairs are the TLS-client rows: same client, same bytes,
  * both servers doing STARTTLS with a self-signed EC P-256 certificate; Outpost
- * additionally checks AUTH once per connection, DKIM-signs (RSA-2048) and
- * fsyncs every receipt, Postfix fsyncs its queue files. Its ratio is the one
- * reported as Outpost / Postfix.
+ * additionally checks AUTH once per connection, DKIM-signs (RSA-2048, or not
+ * in the unsigned row) and fsyncs every receipt, Postfix fsyncs its queue
+ * files. Their ratios are the ones reported as Outpost / Postfix.
  *
  * Reported per run: accepted msg/s (submission wall time, connections
  * included), delivered msg/s (from the first connection until the sink has
@@ -32,10 +35,12 @@
  * with the server; smtp-source's is not measured), and the cores kept busy by
  * anything outside the benchmark meanwhile, so a noisy machine shows. The rows
  * of one recipient count run back to back, Postfix first, so the pair that is
- * compared runs minutes apart.
+ * compared runs minutes apart; `--rounds N` repeats them N times, flipping the
+ * order each round, and reports the median ratio with its range.
  *
  *   npm run bench:e2e -- --messages 20000 --sessions 20 --recipients 1,5
- *   npm run bench:e2e -- --outpost-over smtp,rest  # also Outpost over REST
+ *   npm run bench:e2e -- --outpost-over smtp,smtp-unsigned,rest  # also Outpost over REST
+ *   npm run bench:e2e -- --rounds 3                # every pair three times, alternating
  *   npm run bench:e2e -- --postfix-over tls        # only the TLS-client Postfix rows
  *   npm run bench:e2e -- --skip-postfix            # Outpost only (no root / no apt)
  *
@@ -54,7 +59,7 @@ import { recordResult, round, sectionHeader } from './lib/results.js';
 import { runSmtpLoad, type SmtpLoadResult } from './lib/smtp-load.js';
 
 const POSTFIX_PATHS = ['smtp-source', 'tls'] as const;
-const OUTPOST_PATHS = ['smtp', 'rest'] as const;
+const OUTPOST_PATHS = ['smtp', 'smtp-unsigned', 'rest'] as const;
 
 const { values } = parseArgs({
   options: {
@@ -63,8 +68,10 @@ const { values } = parseArgs({
     recipients: { type: 'string', default: '1,5' },
     /** smtp-source (plain SMTP, the standard tool) and/or tls (the TLS load client). */
     'postfix-over': { type: 'string', default: POSTFIX_PATHS.join(',') },
-    /** smtp (the TLS+AUTH load client, like for like with Postfix's tls row) and/or rest. */
-    'outpost-over': { type: 'string', default: 'smtp' },
+    /** smtp (the TLS+AUTH load client, like for like with Postfix's tls row), smtp-unsigned (the same, DKIM left out), rest. */
+    'outpost-over': { type: 'string', default: 'smtp,smtp-unsigned' },
+    /** Each recipient count's sequence of rows this many times over, alternating servers (drift shows as spread). */
+    rounds: { type: 'string', default: '1' },
     'skip-postfix': { type: 'boolean', default: false },
     'skip-outpost': { type: 'boolean', default: false },
   },
@@ -72,7 +79,10 @@ const { values } = parseArgs({
 const total = Number(values.messages);
 const sessions = Number(values.sessions);
 const recipientCounts = values.recipients.split(',').map(Number);
-if (!(total > 0) || !(sessions > 0) || recipientCounts.some((count) => !(count >= 1 && count <= 100))) throw new Error('bad --messages, --sessions or --recipients');
+const rounds = Number(values.rounds);
+if (!(total > 0) || !(sessions > 0) || recipientCounts.some((count) => !(count >= 1 && count <= 100)) || !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 10)) {
+  throw new Error('bad --messages, --sessions, --recipients or --rounds (1 to 10)');
+}
 const postfixPaths = chosen(values['postfix-over'], POSTFIX_PATHS, '--postfix-over');
 const outpostPaths = chosen(values['outpost-over'], OUTPOST_PATHS, '--outpost-over');
 const RUN_DEADLINE_MS = 10 * 60_000;
@@ -85,13 +95,15 @@ function chosen<T extends string>(list: string, allowed: readonly T[], option: s
 }
 
 /** How a row's messages reached the server. */
-type SubmissionPath = 'smtp-source' | 'tls-client' | 'tls-auth-client' | 'rest';
+type SubmissionPath = 'smtp-source' | 'tls-client' | 'tls-auth-client' | 'tls-auth-client-unsigned' | 'rest';
 
 interface RunFigures {
   system: 'Postfix' | 'Outpost';
   path: SubmissionPath;
   submittedOver: string;
   recipients: number;
+  /** 1-based, with --rounds. */
+  round: number;
   messages: number;
   /** Messages acknowledged to the client (250 / HTTP 200). */
   accepted: number;
@@ -173,7 +185,7 @@ function loadNotes(load: SmtpLoadResult): string[] {
   return load.failed > 0 ? [`${load.failed} messages failed (first: ${load.failures.join(' | ')})`] : [];
 }
 
-async function runPostfix(recipients: number, over: (typeof POSTFIX_PATHS)[number]): Promise<RunFigures> {
+async function runPostfix(recipients: number, roundNo: number, over: (typeof POSTFIX_PATHS)[number]): Promise<RunFigures> {
   const sink = await startCountingSink();
   const peer = await startPostfix(sink.port).catch(async (error: unknown) => {
     await sink.close();
@@ -190,6 +202,7 @@ async function runPostfix(recipients: number, over: (typeof POSTFIX_PATHS)[numbe
         path: 'smtp-source',
         submittedOver: `smtp-source -s ${sessions} -l 2048${recipients > 1 ? ` -r ${recipients}` : ''} (plain, a connection per message)`,
         recipients,
+        round: roundNo,
         messages: total,
         ...postfixFigures(figures),
         sink: sink.kind,
@@ -203,6 +216,7 @@ async function runPostfix(recipients: number, over: (typeof POSTFIX_PATHS)[numbe
       path: 'tls-client',
       submittedOver: `TLS client: ${sessions} sessions, STARTTLS, no AUTH (mynetworks)`,
       recipients,
+      round: roundNo,
       messages: total,
       ...postfixFigures(figures),
       ...tlsClientFigures(load!),
@@ -222,29 +236,31 @@ function postfixFigures(figures: Awaited<ReturnType<typeof measure>>) {
 
 const OUTPOST_NOTE = 'Outpost defaults: 10 connections per destination domain, idle sessions reused; logs at info to a file';
 
-async function runOutpost(recipients: number, over: (typeof OUTPOST_PATHS)[number]): Promise<RunFigures> {
+async function runOutpost(recipients: number, roundNo: number, over: (typeof OUTPOST_PATHS)[number]): Promise<RunFigures> {
   const sink = await startCountingSink();
   const submissionPort = await freePort();
   // the default limit is 20 connections per client address; more sessions than that need it raised
   const perIpLimit: Record<string, string> = sessions > 20 ? { OUTPOST_SUBMISSION_MAX_CONNECTIONS_PER_IP: String(sessions), OUTPOST_SUBMISSION_MAX_CONNECTIONS: String(Math.max(200, sessions)) } : {};
-  const server = await startBenchOutpost({ sinkPort: sink.port, env: { OUTPOST_SUBMISSION_PORT: String(submissionPort), ...perIpLimit } }).catch(async (error: unknown) => {
+  // the unsigned rows leave the DKIM plugin out (OutpostOptions.omitBuiltinPlugins): like for like with Postfix, which signs nothing
+  const unsigned: Record<string, string> = over === 'smtp-unsigned' ? { CHILD_OMIT_BUILTIN_PLUGINS: 'dkim-sign' } : {};
+  const server = await startBenchOutpost({ sinkPort: sink.port, env: { OUTPOST_SUBMISSION_PORT: String(submissionPort), ...perIpLimit, ...unsigned } }).catch(async (error: unknown) => {
     await sink.close();
     throw error;
   });
   try {
-    const common = { system: 'Outpost' as const, recipients, messages: total, sink: sink.kind };
+    const common = { system: 'Outpost' as const, recipients, round: roundNo, messages: total, sink: sink.kind };
     const memory = (monitor: UsageMonitor) => ({
       peakRssMb: megabytes(Math.max(monitor.peakRssBytes, peakRssOf(server.pid))),
       peakPssMb: megabytes(monitor.peakPssBytes),
     });
-    if (over === 'smtp') {
+    if (over !== 'rest') {
       let load: SmtpLoadResult | undefined;
       const { monitor, ...rates } = await measure(server.pid, sink, async () => (load = await tlsClientLoad(submissionPort, recipients, { user: 'bench', pass: server.sender!.apiKey })));
       const id = /queued as (\S+)/.exec(load!.firstReply ?? '')?.[1];
       return {
         ...common,
-        path: 'tls-auth-client',
-        submittedOver: `TLS client: ${sessions} sessions, STARTTLS, AUTH PLAIN (API key); DKIM RSA-2048`,
+        path: over === 'smtp' ? 'tls-auth-client' : 'tls-auth-client-unsigned',
+        submittedOver: `TLS client: ${sessions} sessions, STARTTLS, AUTH PLAIN (API key); ${over === 'smtp' ? 'DKIM RSA-2048' : 'no DKIM (plugin left out)'}`,
         ...rates,
         ...memory(monitor),
         ...tlsClientFigures(load!),
@@ -299,32 +315,61 @@ const skipped: string[] = [];
 const unavailable = values['skip-postfix'] ? undefined : await postfixUnavailable();
 if (unavailable) skipped.push(`Postfix: ${unavailable}`);
 const withPostfix = !values['skip-postfix'] && !unavailable;
-// one recipient count at a time, every row of it back to back: the pair compared runs minutes apart, not a whole run apart
+// one recipient count at a time, every row of it back to back: the pair compared runs minutes apart, not a whole run apart;
+// with --rounds, the order flips every round (Postfix first, then Outpost first), so a steady drift of the machine's speed
+// favours neither
 for (const recipients of recipientCounts) {
-  if (withPostfix) for (const over of postfixPaths) runs.push(await runPostfix(recipients, over));
-  if (!values['skip-outpost']) for (const over of outpostPaths) runs.push(await runOutpost(recipients, over));
+  for (let roundNo = 1; roundNo <= rounds; roundNo++) {
+    const postfixRows = async () => {
+      if (withPostfix) for (const over of postfixPaths) runs.push(await runPostfix(recipients, roundNo, over));
+    };
+    const outpostRows = async () => {
+      if (!values['skip-outpost']) for (const over of outpostPaths) runs.push(await runOutpost(recipients, roundNo, over));
+    };
+    if (roundNo % 2 === 1) {
+      await postfixRows();
+      await outpostRows();
+    } else {
+      await outpostRows();
+      await postfixRows();
+    }
+  }
 }
 
-/** Outpost / Postfix for each pair that ran; the first is the like-for-like one. */
+/** Outpost / Postfix for each pair that ran; the first two are like for like. */
 const PAIRS: { outpost: SubmissionPath; postfix: SubmissionPath; comparing: string }[] = [
   { outpost: 'tls-auth-client', postfix: 'tls-client', comparing: 'like for like: same TLS client and messages; Outpost also AUTH + DKIM RSA-2048' },
+  { outpost: 'tls-auth-client-unsigned', postfix: 'tls-client', comparing: 'like for like without signing: same TLS client and messages; Outpost also AUTH, no DKIM' },
   { outpost: 'rest', postfix: 'smtp-source', comparing: 'not like for like: Outpost over REST (DKIM) vs Postfix over plain SMTP (smtp-source)' },
 ];
 const ratios = PAIRS.flatMap((pair) =>
+  recipientCounts.flatMap((recipients) =>
+    Array.from({ length: rounds }, (_, index) => index + 1).flatMap((roundNo) => {
+      const postfix = runs.find((run) => run.path === pair.postfix && run.recipients === recipients && run.round === roundNo);
+      const outpost = runs.find((run) => run.path === pair.outpost && run.recipients === recipients && run.round === roundNo);
+      if (!postfix || !outpost) return [];
+      return [{
+        recipients,
+        round: roundNo,
+        comparing: pair.comparing,
+        deliveredRatio: round(outpost.deliveredPerSecond / postfix.deliveredPerSecond),
+        acceptedRatio: round(outpost.acceptedPerSecond / postfix.acceptedPerSecond),
+        cpuRatio: round(outpost.cpuSecondsPer1000 / postfix.cpuSecondsPer1000),
+        peakRssRatio: round(outpost.peakRssMb / postfix.peakRssMb),
+        // RSS sums count Postfix's shared pages once per process; PSS splits them
+        peakPssRatio: round(outpost.peakPssMb / postfix.peakPssMb),
+      }];
+    }),
+  ),
+);
+/** Per pair and recipient count over the rounds: the median delivered ratio and its range. */
+const ratioSummary = PAIRS.flatMap((pair) =>
   recipientCounts.flatMap((recipients) => {
-    const postfix = runs.find((run) => run.path === pair.postfix && run.recipients === recipients);
-    const outpost = runs.find((run) => run.path === pair.outpost && run.recipients === recipients);
-    if (!postfix || !outpost) return [];
-    return [{
-      recipients,
-      comparing: pair.comparing,
-      deliveredRatio: round(outpost.deliveredPerSecond / postfix.deliveredPerSecond),
-      acceptedRatio: round(outpost.acceptedPerSecond / postfix.acceptedPerSecond),
-      cpuRatio: round(outpost.cpuSecondsPer1000 / postfix.cpuSecondsPer1000),
-      peakRssRatio: round(outpost.peakRssMb / postfix.peakRssMb),
-      // RSS sums count Postfix's shared pages once per process; PSS splits them
-      peakPssRatio: round(outpost.peakPssMb / postfix.peakPssMb),
-    }];
+    const delivered = ratios.filter((ratio) => ratio.comparing === pair.comparing && ratio.recipients === recipients).map((ratio) => ratio.deliveredRatio).sort((a, b) => a - b);
+    if (delivered.length === 0) return [];
+    const middle = delivered.length / 2;
+    const median = delivered.length % 2 === 1 ? delivered[Math.floor(middle)]! : (delivered[middle - 1]! + delivered[middle]!) / 2;
+    return [{ comparing: pair.comparing, recipients, rounds: delivered.length, deliveredRatioMedian: round(median), deliveredRatioMin: delivered[0]!, deliveredRatioMax: delivered.at(-1)! }];
   }),
 );
 
@@ -334,6 +379,7 @@ console.table(
     system: run.system,
     'submitted over': run.submittedOver,
     rcpts: run.recipients,
+    ...(rounds > 1 ? { round: run.round } : {}),
     'accepted msg/s': run.acceptedPerSecond,
     'delivered msg/s': run.deliveredPerSecond,
     'CPU s / 1000 msgs': run.cpuSecondsPer1000,
@@ -347,25 +393,31 @@ console.table(
 for (const run of runs) {
   const details = [`load average ${String(run.loadAverage)}`, ...(run.tls ? [`${String(run.tls)}, ${String(run.connections)} connections, session set-up ${JSON.stringify(run.sessionSetupMs)} ms, p50 per phase ${JSON.stringify(run.phaseP50Ms)} ms`] : [])];
   const problems = run.notes.filter((text) => text.includes('failed') || text.includes('not answered'));
-  console.log(`${run.system} via ${run.path}, ${run.recipients} rcpt: ${[...details, ...problems].join('; ')}`);
+  console.log(`${run.system} via ${run.path}, ${run.recipients} rcpt${rounds > 1 ? `, round ${run.round}` : ''}: ${[...details, ...problems].join('; ')}`);
 }
 if (ratios.length > 0) {
   console.log('Outpost / Postfix, same machine, same run:');
-  console.table(ratios.map((ratio) => ({ comparing: ratio.comparing, rcpts: ratio.recipients, 'delivered ×': ratio.deliveredRatio, 'accepted ×': ratio.acceptedRatio, 'CPU per msg ×': ratio.cpuRatio, 'peak RSS ×': ratio.peakRssRatio, 'peak PSS ×': ratio.peakPssRatio })));
+  console.table(ratios.map((ratio) => ({ comparing: ratio.comparing, rcpts: ratio.recipients, ...(rounds > 1 ? { round: ratio.round } : {}), 'delivered ×': ratio.deliveredRatio, 'accepted ×': ratio.acceptedRatio, 'CPU per msg ×': ratio.cpuRatio, 'peak RSS ×': ratio.peakRssRatio, 'peak PSS ×': ratio.peakPssRatio })));
+}
+if (rounds > 1 && ratioSummary.length > 0) {
+  console.log(`delivered Outpost / Postfix over ${rounds} rounds:`);
+  console.table(ratioSummary.map((summary) => ({ comparing: summary.comparing, rcpts: summary.recipients, median: summary.deliveredRatioMedian, min: summary.deliveredRatioMin, max: summary.deliveredRatioMax })));
 }
 for (const note of skipped) console.log(`skipped: ${note}`);
 
 const command = [
-  `npm run bench:e2e -- --messages ${total} --sessions ${sessions} --recipients ${recipientCounts.join(',')}`,
+  `npm run bench:e2e -- --messages ${total} --sessions ${sessions} --recipients ${recipientCounts.join(',')}${rounds > 1 ? ` --rounds ${rounds}` : ''}`,
   `--postfix-over ${postfixPaths.join(',')} --outpost-over ${outpostPaths.join(',')}`,
   ...(values['skip-postfix'] ? ['--skip-postfix'] : []),
   ...(values['skip-outpost'] ? ['--skip-outpost'] : []),
 ].join(' ');
 await recordResult('e2e', {
-  ...sectionHeader('end-to-end delivery to a loopback smtp-sink: Postfix (smtp-source, TLS client) and Outpost (TLS+AUTH client, optionally REST) side by side', command),
+  ...sectionHeader('end-to-end delivery to a loopback smtp-sink: Postfix (smtp-source, TLS client) and Outpost (TLS+AUTH client with and without DKIM, optionally REST) side by side', command),
   messages: total,
   sessions,
+  rounds,
   runs,
   ratios,
+  ratioSummary,
   skipped,
 });
