@@ -18,6 +18,7 @@
 import type { Logger } from 'pino';
 import { AuthRequiredError, OutpostError, RecipientAddressRefusedError, SenderAddressRefusedError, TlsRequiredError, TooManyUnauthenticatedCommandsError } from '../errors.js';
 import { relayFormOf } from './envelope.js';
+import { coalesceReplies } from './reply-coalescing.js';
 import { ENHANCED_STATUS, replyText } from './replies.js';
 import type { SubmissionSession } from './session-state.js';
 
@@ -32,7 +33,10 @@ export function installCommandScreen(session: SubmissionSession, limits: { maxUn
   const write = connection.send.bind(connection);
 
   // smtp-server adds its own enhanced status code to most replies; Outpost's texts already lead with one.
-  connection.send = (code, data, context) => write(code, data, typeof data === 'string' && ENHANCED_STATUS.test(data) ? false : context);
+  connection.send = (code, data, context) => {
+    coalesceReplies(connection._socket);
+    write(code, data, typeof data === 'string' && ENHANCED_STATUS.test(data) ? false : context);
+  };
 
   connection._onCommand = (command, callback) => {
     // Plaintext buffered behind STARTTLS, lines before the greeting and anything during shutdown are smtp-server's to answer.

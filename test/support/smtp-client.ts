@@ -33,6 +33,8 @@ export class RawSmtpClient {
   private closedFlag = false;
   /** Every byte received, as latin1 text, for assertions about what the server sent. */
   transcript = '';
+  /** What each read of the socket returned (on TLS, one record each), for assertions about how replies were written. */
+  readonly chunks: string[] = [];
 
   private constructor(public socket: net.Socket | tls.TLSSocket) {
     this.attach(socket);
@@ -144,6 +146,7 @@ export class RawSmtpClient {
   private attach(socket: net.Socket | tls.TLSSocket): void {
     socket.on('data', (chunk: Buffer) => {
       const text = chunk.toString('latin1');
+      this.chunks.push(text);
       this.transcript += text;
       this.buffered += text;
       this.parse();
