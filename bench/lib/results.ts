@@ -4,6 +4,7 @@
  * benchmark alone updates its figures and keeps the others'. Every section
  * carries the machine, the date and the command that produced it.
  */
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 
@@ -15,17 +16,36 @@ export function machineDescription(): string {
   return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, ${Math.round(os.totalmem() / 1024 ** 3)} GB RAM, Linux ${os.release()}, Node ${process.version}`;
 }
 
+/**
+ * The machine's speed in the unit that costs Outpost most: RSA-2048 signatures
+ * per second by Node's crypto.sign on one core (synchronous, after a warm-up).
+ * This VM's speed drifts between sessions (one signature took 0.71 ms one day and
+ * 0.36 ms another, same CPU model), so the figures of two runs compare only
+ * alongside this number.
+ */
+export function rsa2048SignsPerSecond(): number {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const data = Buffer.alloc(512, 0x61);
+  for (let index = 0; index < 20; index++) sign('sha256', data, privateKey);
+  const count = 300;
+  const started = performance.now();
+  for (let index = 0; index < count; index++) sign('sha256', data, privateKey);
+  return Math.round(count / ((performance.now() - started) / 1000));
+}
+
 export interface ResultSection {
   benchmark: string;
   command: string;
   machine: string;
+  /** rsa2048SignsPerSecond() when the section was written. */
+  rsa2048SignsPerSecond: number;
   date: string;
   [figure: string]: unknown;
 }
 
 /** Common fields of a section. */
 export function sectionHeader(benchmark: string, command: string): ResultSection {
-  return { benchmark, command, machine: machineDescription(), date: new Date().toISOString() };
+  return { benchmark, command, machine: machineDescription(), rsa2048SignsPerSecond: rsa2048SignsPerSecond(), date: new Date().toISOString() };
 }
 
 /**
