@@ -10,8 +10,9 @@
  *
  * Reported per level: requests/s, latency p50/p95/p99 of the 200 answers
  * (client side, from sending the request to the last byte of the answer, as
- * autocannon times each response), non-200 answers and errors, and the
- * server's CPU per send (delivery included).
+ * autocannon times each response), non-200 answers and errors, the
+ * server's CPU per send (delivery included) and the part of it on the event
+ * loop's thread, and how busy that thread was while the requests came.
  *
  *   npm run bench:rest -- --requests 2000 --levels 1,10,50
  *
@@ -24,7 +25,7 @@ import { percentile } from '../test/support/http-load.js';
 import { SENDER } from '../test/support/rest-sender.js';
 import { SINK_DOMAIN, smtpSourceLikeText, startBenchOutpost } from './lib/bench-outpost.js';
 import { startCountingSink } from './lib/counting-sink.js';
-import { megabytes, peakRssOf, UsageMonitor } from './lib/process-usage.js';
+import { mainThreadCpuSeconds, megabytes, peakRssOf, UsageMonitor } from './lib/process-usage.js';
 import { recordResult, round, sectionHeader } from './lib/results.js';
 
 const { values } = parseArgs({
@@ -94,7 +95,10 @@ function postLoad(concurrency: number, count: number): Promise<LoadFigures> {
 async function level(concurrency: number, count: number) {
   const monitor = new UsageMonitor(server.pid);
   monitor.start();
+  const mainThreadBefore = mainThreadCpuSeconds(server.pid);
   const load = await postLoad(concurrency, count);
+  // how busy the event loop's thread was while the requests came: near 1, it is what limits the rate
+  const eventLoopBusy = (mainThreadCpuSeconds(server.pid) - mainThreadBefore) / (load.wallMs / 1000);
   const ok = load.okLatenciesMs.length;
   sent += ok;
   // the next level starts with an empty queue
@@ -110,6 +114,9 @@ async function level(concurrency: number, count: number) {
     requestsPerSecond: round(ok / (load.wallMs / 1000)),
     latencyMs: { p50: round(percentile(latencies, 50)), p95: round(percentile(latencies, 95)), p99: round(percentile(latencies, 99)), max: round(latencies.at(-1) ?? NaN) },
     serverCpuMsPerSend: round((cpuSeconds * 1000) / Math.max(1, ok)),
+    // the part of it on the event loop's thread (the rest: thread pool, GC threads)
+    eventLoopCpuMsPerSend: round((monitor.mainThreadSeconds * 1000) / Math.max(1, ok)),
+    eventLoopBusy: round(eventLoopBusy),
     peakPssMb: megabytes(monitor.peakPssBytes),
   };
 }
@@ -135,6 +142,8 @@ console.table(
     'p99 ms': result.latencyMs.p99,
     'non-200': result.failed,
     'server CPU ms/send': result.serverCpuMsPerSend,
+    'of it event loop': result.eventLoopCpuMsPerSend,
+    'event loop busy': result.eventLoopBusy,
   })),
 );
 console.log(`peak RSS of the Outpost process: ${peakRssMb} MB`);

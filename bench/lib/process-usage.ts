@@ -91,17 +91,39 @@ export function peakRssOf(pid: number): number {
   }
 }
 
+/**
+ * CPU seconds used so far by the main thread of `pid` alone (its task whose id is the pid): for
+ * a Node process, the event loop's thread, without the thread pool and the GC threads.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[14 - 3]) + Number(fields[15 - 3])) / TICKS_PER_SECOND;
+  } catch {
+    return 0; // gone meanwhile
+  }
+}
+
 /** Samples a process tree's memory every `intervalMs` and its CPU at start and stop. */
 export class UsageMonitor {
   private timer: NodeJS.Timeout | undefined;
   private cpuAtStart = 0;
+  private mainThreadAtStart = 0;
+  private startedAt = 0;
   peakRssBytes = 0;
   peakPssBytes = 0;
+  /** Set by stop(): CPU seconds of the root process's main thread between start() and stop(). */
+  mainThreadSeconds = 0;
+  /** Set by stop(): seconds between start() and stop(). */
+  wallSeconds = 0;
 
   constructor(readonly root: number, private readonly intervalMs = 200) {}
 
   start(): void {
     this.cpuAtStart = treeCpuSeconds(this.root);
+    this.mainThreadAtStart = mainThreadCpuSeconds(this.root);
+    this.startedAt = performance.now();
     this.sample();
     this.timer = setInterval(() => this.sample(), this.intervalMs);
   }
@@ -110,6 +132,8 @@ export class UsageMonitor {
   stop(): number {
     clearInterval(this.timer);
     this.sample();
+    this.mainThreadSeconds = mainThreadCpuSeconds(this.root) - this.mainThreadAtStart;
+    this.wallSeconds = (performance.now() - this.startedAt) / 1000;
     return treeCpuSeconds(this.root) - this.cpuAtStart;
   }
 
