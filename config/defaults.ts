@@ -161,7 +161,7 @@ export const DEFAULTS = {
     authLockoutFailures: 10,
     /** OUTPOST_AUTH_LOCKOUT: how long a lockout lasts. */
     authLockout: '15m',
-    /** OUTPOST_AUTH_FAILURE_WINDOW: failures older than this are forgotten. */
+    /** OUTPOST_AUTH_FAILURE_WINDOW: a key's failures count within a window this long from its first failure; then counting starts afresh. */
     authFailureWindow: '15m',
   },
 

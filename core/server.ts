@@ -28,6 +28,7 @@ import { Spool } from './spool/spool.js';
 import { LevelSharedStore } from './state/level-shared-store.js';
 import { RedisSharedStore } from './state/redis-shared-store.js';
 import type { SharedStore } from './state/shared-store.js';
+import { AuthThrottle } from './submission/auth-throttle.js';
 import { SubmissionListeners } from './submission/listeners.js';
 import type { MessageStatusView } from './status/status-store.js';
 
@@ -75,7 +76,7 @@ export class Outpost {
     let store: SharedStore | undefined;
     try {
       // bound now like HTTP, so a busy port fails the start at once; they take mail only after serve() below
-      submissionListeners = await SubmissionListeners.bind(config, logger, now);
+      submissionListeners = await SubmissionListeners.bind(config, logger);
       spool = await Spool.open(path.join(config.dataDir, 'spool'));
       store = config.redisUrl
         ? await RedisSharedStore.connect(config.redisUrl, logger, config.redisNamespace)
@@ -91,6 +92,7 @@ export class Outpost {
         domains: outpost.domains,
         submit: (submission) => outpost.submit(submission),
         queuedRecipients: () => outpost.queuedRecipients,
+        throttle: new AuthThrottle(config.submission.authThrottle, store, now),
       });
       outpost.submissionListeners = submissionListeners;
       logger.info(

@@ -4,52 +4,52 @@
  * long as the last (up to a cap), and enough failures within the window lock the
  * key out, so AUTH is refused without even checking the password until the
  * lockout ends. Counting per account as well as per address stops a guesser
- * that spreads over many addresses. A pure object with an injected clock: it
- * never sleeps itself, the caller waits the delay it returns.
+ * that spreads over many addresses.
+ *
+ * The counts and lockouts live in the shared store (rate-limit windows and
+ * temporary values), so in cluster mode every node sees the same ones: a
+ * guesser gains nothing by spreading over the nodes behind a load balancer.
+ * A window starts at a key's first failure and lasts `windowMs`; counting
+ * starts afresh after each lockout. The throttle never sleeps itself: the
+ * caller waits the delay it returns.
  */
 import type { AuthThrottleConfig } from '../../config/submission.js';
+import type { SharedStore } from '../state/shared-store.js';
 
-interface KeyState {
-  /** Times of recent failures, oldest first; never more than lockoutFailures. */
-  failures: number[];
-  lockedUntil: number;
-}
-
-/** Past this many tracked keys, entries with nothing recent are swept on the next failure. */
-const SWEEP_THRESHOLD = 10_000;
+const failuresKey = (key: string) => `auth-failures:${key}`;
+const lockoutKey = (key: string) => `auth-lockout:${key}`;
 
 export class AuthThrottle {
-  private readonly keys = new Map<string, KeyState>();
-
-  constructor(private readonly settings: AuthThrottleConfig, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly settings: AuthThrottleConfig,
+    private readonly store: Pick<SharedStore, 'increment' | 'getTemporary' | 'putWithTtl'>,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Milliseconds until the last of these keys' lockouts ends; 0 when none is locked out. */
-  lockedFor(keys: string[]): number {
+  async lockedFor(keys: string[]): Promise<number> {
     const now = this.now();
-    return Math.max(0, ...keys.map((key) => (this.keys.get(key)?.lockedUntil ?? 0) - now));
+    const ends = await Promise.all(keys.map(async (key) => Number((await this.store.getTemporary(lockoutKey(key))) ?? 0)));
+    return Math.max(0, ...ends.map((end) => end - now));
   }
 
   /**
    * Counts one failure against each key. Returns how long to wait before answering
    * it (the longest of the keys' delays) and the keys this failure locked out.
    */
-  recordFailure(keys: string[]): { delayMs: number; lockedOut: string[] } {
-    const now = this.now();
-    if (this.keys.size > SWEEP_THRESHOLD) this.sweep(now);
+  async recordFailure(keys: string[]): Promise<{ delayMs: number; lockedOut: string[] }> {
+    const { windowMs, lockoutFailures, lockoutMs } = this.settings;
     let delayMs = 0;
     const lockedOut: string[] = [];
     for (const key of keys) {
-      const state = this.keys.get(key) ?? { failures: [], lockedUntil: 0 };
-      state.failures = state.failures.filter((at) => at > now - this.settings.windowMs);
-      state.failures.push(now);
-      delayMs = Math.max(delayMs, this.delayAfter(state.failures.length));
-      if (state.failures.length >= this.settings.lockoutFailures) {
-        state.lockedUntil = now + this.settings.lockoutMs;
-        // counting starts afresh once the lockout is over
-        state.failures = [];
+      const count = await this.store.increment(failuresKey(key), windowMs);
+      // the count goes on within its window: every lockoutFailures-th failure locks, the ones between count from 1
+      const sinceLockout = ((count - 1) % lockoutFailures) + 1;
+      delayMs = Math.max(delayMs, this.delayAfter(sinceLockout));
+      if (sinceLockout === lockoutFailures) {
+        await this.store.putWithTtl(lockoutKey(key), String(this.now() + lockoutMs), lockoutMs);
         lockedOut.push(key);
       }
-      this.keys.set(key, state);
     }
     return { delayMs, lockedOut };
   }
@@ -59,12 +59,5 @@ export class AuthThrottle {
     const { freeFailures, delayMs, maxDelayMs } = this.settings;
     if (failures <= freeFailures) return 0;
     return Math.min(delayMs * 2 ** Math.min(failures - freeFailures - 1, 30), maxDelayMs);
-  }
-
-  private sweep(now: number): void {
-    for (const [key, state] of this.keys) {
-      const recent = state.failures.some((at) => at > now - this.settings.windowMs);
-      if (!recent && state.lockedUntil <= now) this.keys.delete(key);
-    }
   }
 }

@@ -31,7 +31,7 @@ export async function authenticateClient(context: SubmissionContext, auth: SMTPS
   const keys = [`ip:${ip}`, ...(claimed ? [`account:${claimed}`] : [])];
   const log = { session: session.id, ip, method: auth.method, username: username.slice(0, 64) };
 
-  const lockedMs = context.throttle.lockedFor(keys);
+  const lockedMs = await services.throttle.lockedFor(keys);
   if (lockedMs > 0) {
     const minutes = Math.ceil(lockedMs / 60_000);
     context.logger.warn({ ...log, lockedMs }, 'smtp submission: AUTH refused, locked out after repeated failures');
@@ -53,7 +53,7 @@ export async function authenticateClient(context: SubmissionContext, auth: SMTPS
     if (!(error instanceof UnauthorizedError)) throw error;
   }
 
-  const { delayMs, lockedOut } = context.throttle.recordFailure(keys);
+  const { delayMs, lockedOut } = await services.throttle.recordFailure(keys);
   context.logger.warn({ ...log, claimedAccount: claimed, delayMs, lockedOut }, 'smtp submission: AUTH failed');
   if (delayMs > 0) await sleep(delayMs, undefined, { ref: false });
   throw new UnauthorizedError(FAILED);

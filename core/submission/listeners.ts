@@ -10,7 +10,6 @@ import type { Logger } from 'pino';
 import type { SMTPServer } from 'smtp-server';
 import type { OutpostConfig, PortSetting } from '../../config/index.js';
 import { listen } from '../listen.js';
-import { AuthThrottle } from './auth-throttle.js';
 import { SessionRegistry, type ListenerName, type SubmissionContext, type SubmissionServices } from './session-state.js';
 import { createSubmissionServer } from './submission-server.js';
 import { loadTlsCertificate, TLS_SETTINGS } from './tls-certificate.js';
@@ -27,11 +26,10 @@ export class SubmissionListeners {
   ) {}
 
   /** Loads the certificate and binds every enabled port; a port set to off is skipped, and with both off nothing is loaded. */
-  static async bind(config: OutpostConfig, logger: Logger, now: () => number = Date.now): Promise<SubmissionListeners> {
+  static async bind(config: OutpostConfig, logger: Logger): Promise<SubmissionListeners> {
     const context: SubmissionContext = {
       config,
       logger,
-      throttle: new AuthThrottle(config.submission.authThrottle, now),
       sessions: new SessionRegistry(),
       services: undefined,
       closing: false,

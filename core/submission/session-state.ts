@@ -1,6 +1,6 @@
 /**
- * What the submission listeners share: the services they feed (set once the
- * pipeline exists), the settings, the failed-AUTH throttle, and one record per
+ * What the submission listeners share: the services they feed and the
+ * failed-AUTH throttle (set once the pipeline exists), the settings, and one record per
  * open connection (client address, its smtp-server connection, its deadlines).
  * The registry's counts are what the connection limits are checked against;
  * it holds no message data.
@@ -29,12 +29,13 @@ export interface SubmissionServices {
   submit(submission: Submission): Promise<Receipt>;
   /** Recipients in this node's queue, for the queue guard. */
   queuedRecipients(): number;
+  /** Failed-AUTH counts and lockouts, in the shared store (one for every node in cluster mode). */
+  throttle: AuthThrottle;
 }
 
 export interface SubmissionContext {
   config: OutpostConfig;
   logger: Logger;
-  throttle: AuthThrottle;
   sessions: SessionRegistry;
   /** undefined until Outpost is ready to take mail: connections are refused with 421 until then. */
   services: SubmissionServices | undefined;

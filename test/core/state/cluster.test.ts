@@ -13,6 +13,7 @@ import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js'
 import { addVerifiedDomain } from '../../support/domains.js';
 import { createAccount, request } from '../../support/http.js';
 import { startMxServer, type TestMxServer } from '../../support/mx-server.js';
+import { RawSmtpClient } from '../../support/smtp-client.js';
 import { allFinal, startOutpost, waitForStatus, type TestOutpost } from '../../support/outpost.js';
 
 const REDIS_URL = process.env.OUTPOST_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -113,6 +114,41 @@ describe('cluster mode (Redis shared state)', () => {
       assert.equal((await waitForStatus(second.outpost, sent.body.id, allFinal)).recipients[0]!.status, 'delivered');
       assert.equal(first.outpost.queuedRecipients + second.outpost.queuedRecipients, 0);
       assert.equal(mx.messages.length, 1);
+    });
+
+    it('count failed SMTP AUTHs together: failures spread over both nodes lock the account out on each', async () => {
+      mx = await startMxServer();
+      dns = await startDnsServer({});
+      const env = {
+        OUTPOST_REDIS_URL: REDIS_URL,
+        OUTPOST_REDIS_NAMESPACE: namespace,
+        OUTPOST_SECRET_KEY: randomBytes(32).toString('hex'),
+        OUTPOST_AUTH_DELAY: '0s',
+        OUTPOST_AUTH_MAX_DELAY: '0s',
+        OUTPOST_AUTH_LOCKOUT_FAILURES: '3',
+      };
+      nodes.push(await startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, env }));
+      nodes.push(await startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, env }));
+      const [first, second] = nodes as [TestOutpost, TestOutpost];
+      const account = await createAccount(first.outpost);
+
+      const auth = async (node: TestOutpost, password: string) => {
+        const client = await RawSmtpClient.connect(node.outpost.submissionAddress!);
+        try {
+          await client.reply();
+          await client.ehlo();
+          await client.startTls();
+          await client.ehlo();
+          return (await client.authPlain(account.id, password)).code;
+        } finally {
+          client.close();
+        }
+      };
+      assert.equal(await auth(first, 'op_wrong'), 535);
+      assert.equal(await auth(second, 'op_wrong'), 535);
+      assert.equal(await auth(first, 'op_wrong'), 535, 'the third failure, counted across both nodes, locks the account out');
+      assert.equal(await auth(second, account.apiKey), 454, 'locked out on the node that saw one failure, even with the right key');
+      assert.equal(await auth(first, account.apiKey), 454);
     });
   });
 });
