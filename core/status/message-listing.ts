@@ -46,7 +46,8 @@ const LATEST_KEYABLE_TIME = 36 ** TIME_WIDTH - 1;
 /** `<time>!<messageId>`: where a page stopped, inside one account's range. */
 const POSITION_PATTERN = new RegExp(`^[0-9a-z]{${TIME_WIDTH}}![^!~]{1,200}$`);
 
-function timeKeyPart(ms: number): string {
+/** A creation time as it sorts in positions and keys: base36, 9 wide. */
+export function timeKeyPart(ms: number): string {
   return Math.min(Math.max(0, Math.floor(ms)), LATEST_KEYABLE_TIME).toString(36).padStart(TIME_WIDTH, '0');
 }
 
@@ -81,13 +82,24 @@ export function decodeCursor(cursor: string): string {
   return position;
 }
 
+/**
+ * The positions (`<time>!<messageId>`) that `query` can match: from `since`
+ * (inclusive, a time part) to `before` (exclusive, the lowest of until and the
+ * cursor; undefined for no bound).
+ */
+export function positionBounds(query: MessageQuery): { since: string | undefined; before: string | undefined } {
+  const upperBounds: string[] = [];
+  if (query.until !== undefined && query.until <= LATEST_KEYABLE_TIME) upperBounds.push(timeKeyPart(query.until));
+  if (query.cursor !== undefined) upperBounds.push(decodeCursor(query.cursor));
+  const before = upperBounds.length === 0 ? undefined : upperBounds.reduce((lowest, bound) => (bound < lowest ? bound : lowest));
+  return { since: query.since === undefined ? undefined : timeKeyPart(query.since), before };
+}
+
 /** The key range of `accountId` that `query` can match (since/until/cursor as bounds). */
 function rangeOf(prefix: string, query: MessageQuery): { gt?: string; gte?: string; lt: string } {
-  const upperBounds = [`${prefix}~`];
-  if (query.until !== undefined && query.until <= LATEST_KEYABLE_TIME) upperBounds.push(prefix + timeKeyPart(query.until));
-  if (query.cursor !== undefined) upperBounds.push(prefix + decodeCursor(query.cursor));
-  const lt = upperBounds.reduce((lowest, bound) => (bound < lowest ? bound : lowest));
-  return query.since !== undefined ? { gte: prefix + timeKeyPart(query.since), lt } : { gt: prefix, lt };
+  const { since, before } = positionBounds(query);
+  const lt = before === undefined ? `${prefix}~` : prefix + before;
+  return since !== undefined ? { gte: prefix + since, lt } : { gt: prefix, lt };
 }
 
 /** Filters the entry alone can answer: tag and recipient address. */
@@ -101,12 +113,16 @@ function entryMatches(entry: ListingEntry, query: MessageQuery): boolean {
  * The status filter needs the recipients' current state. With a recipient filter
  * too, that recipient must have that status ("where did bob@ bounce?").
  */
-async function statusMatches(reader: ListingReader, messageId: string, query: MessageQuery): Promise<boolean> {
+function statusMatches(recipients: RecipientStatus[], query: MessageQuery): boolean {
   if (query.status === undefined) return true;
   const wanted = query.recipient?.toLowerCase();
-  return (await reader.recipients(messageId)).some(
-    (recipient) => recipient.status === query.status && (wanted === undefined || recipient.address.toLowerCase() === wanted),
-  );
+  return recipients.some((recipient) => recipient.status === query.status && (wanted === undefined || recipient.address.toLowerCase() === wanted));
+}
+
+/** Every filter of `query` against a message's whole view (stores that hold views, not listing entries). */
+export function viewMatches(view: MessageStatusView, query: MessageQuery): boolean {
+  const entry: ListingEntry = { tags: view.tags, recipients: view.recipients.map((recipient) => recipient.address.toLowerCase()) };
+  return entryMatches(entry, query) && statusMatches(view.recipients, query);
 }
 
 /** One page of `accountId`'s messages matching `query`, newest first. */
@@ -132,7 +148,7 @@ export async function listAccountMessages(
       lastPosition = key.slice(prefix.length);
       const messageId = lastPosition.slice(TIME_WIDTH + 1);
       if (!entryMatches(decodeRecord<ListingEntry>(value), query)) continue;
-      if (!(await statusMatches(reader, messageId, query))) continue;
+      if (query.status !== undefined && !statusMatches(await reader.recipients(messageId), query)) continue;
       const view = await reader.view(messageId);
       if (view) items.push(view);
     }
