@@ -22,7 +22,9 @@ import { Pipeline } from './pipeline/pipeline.js';
 import { importPlugin, registerPlugin, type OutpostPlugin } from './plugins.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import type { Spool } from './spool/spool.js';
+import { RedisSharedStore } from './state/redis-shared-store.js';
 import type { SharedStore } from './state/shared-store.js';
+import { ClusterStatusStore } from './status/cluster-status-store.js';
 import { LevelStatusStore, type StatusStore } from './status/status-store.js';
 
 export interface OutpostParts {
@@ -53,7 +55,9 @@ export interface AssembleOptions {
 }
 
 export async function assembleParts({ config, logger, now, spool, store, extraPlugins, omitBuiltinPlugins }: AssembleOptions): Promise<OutpostParts> {
-  const status = new LevelStatusStore(spool.db);
+  const ownStatus = new LevelStatusStore(spool.db);
+  // cluster mode: every node answers for every message (its own from its spool, the others' from Redis)
+  const status: StatusStore = store instanceof RedisSharedStore ? new ClusterStatusStore(ownStatus, store.redis, store.prefix, logger, { now }) : ownStatus;
   const events = new EventBus(logger);
   const hooks = new HookRegistry(config.hookTimeoutMs);
   const metrics = new OutpostMetrics();

@@ -229,6 +229,7 @@ export class Outpost {
     this.httpServer?.closeAllConnections();
     await httpClosed;
     await smtpClosed;
+    await this.parts.status.close();
     await this.parts.store.close();
     await this.parts.spool.close();
     this.logger.info('stopped');

@@ -12,9 +12,10 @@ import type { SharedCollection, SharedStore } from './shared-store.js';
 
 export class RedisSharedStore implements SharedStore {
   private constructor(
-    private readonly redis: Redis,
+    /** The connection, also used by the cluster status store (core/status/cluster-status-store.ts). */
+    readonly redis: Redis,
     /** Key prefix, so several deployments (or test runs) can share one Redis. */
-    private readonly prefix: string,
+    readonly prefix: string,
   ) {}
 
   /** Connects and checks the server answers, so a wrong URL fails the start with a clear line. */

@@ -87,6 +87,8 @@ export interface StatusStore {
    * a null nextCursor means the end. A bad cursor throws InvalidRequestError.
    */
   list(accountId: string, query: MessageQuery): Promise<MessagePage>;
+  /** Shutdown: waits for what the store still has in flight (cluster mode: copies to Redis). */
+  close(): Promise<void>;
 }
 
 const statusKeys = {
@@ -122,6 +124,9 @@ export class LevelStatusStore implements StatusStore {
     const sequence = `${String(event.at).padStart(14, '0')}${String(this.eventCounter).padStart(6, '0')}`;
     tx.put(statusKeys.event(messageId, sequence), encodeRecord(event));
   }
+
+  /** Nothing in flight: every change is in the spool's synced batches. */
+  async close(): Promise<void> {}
 
   list(accountId: string, query: MessageQuery): Promise<MessagePage> {
     const reader = { recipients: (messageId: string) => this.recipientsOf(messageId), view: (messageId: string) => this.get(messageId) };

@@ -114,6 +114,36 @@ describe('cluster mode (Redis shared state)', () => {
       assert.equal((await waitForStatus(second.outpost, sent.body.id, allFinal)).recipients[0]!.status, 'delivered');
       assert.equal(first.outpost.queuedRecipients + second.outpost.queuedRecipients, 0);
       assert.equal(mx.messages.length, 1);
+
+      // the status and log of a message accepted by the second node, asked of the first
+      type View = { id: string; subject: string; recipients: { status: string }[]; events: { type: string }[] };
+      const deadline = Date.now() + 10_000;
+      let shown = await request<View>(first.outpost, 'GET', `/v1/mail/messages/${sent.body.id}`, { key: apiKey });
+      while (shown.body.recipients?.[0]?.status !== 'delivered' && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        shown = await request<View>(first.outpost, 'GET', `/v1/mail/messages/${sent.body.id}`, { key: apiKey });
+      }
+      assert.equal(shown.status, 200, JSON.stringify(shown.body));
+      assert.equal(shown.body.subject, 'from node two');
+      assert.equal(shown.body.recipients[0]!.status, 'delivered');
+      assert.ok(shown.body.events.some((event) => event.type === 'delivered'), JSON.stringify(shown.body.events));
+
+      const fromFirst = await request<{ id: string }>(first.outpost, 'POST', '/v1/mail/send', {
+        key: apiKey,
+        json: { from: 'news@acme.test', to: ['user@dest.test'], subject: 'from node one', text: 'hi' },
+      });
+      assert.equal(fromFirst.status, 200, JSON.stringify(fromFirst.body));
+      await waitForStatus(first.outpost, fromFirst.body.id, allFinal);
+      await waitForStatus(second.outpost, fromFirst.body.id, allFinal);
+      for (const node of [first, second]) {
+        const listed = await request<{ items: { id: string }[] }>(node.outpost, 'GET', '/v1/mail/messages?status=delivered', { key: apiKey });
+        assert.deepEqual(listed.body.items.map((item) => item.id), [fromFirst.body.id, sent.body.id], 'both nodes list both messages, newest first');
+      }
+
+      const other = await createAccount(second.outpost, 'other');
+      assert.equal((await request(first.outpost, 'GET', `/v1/mail/messages/${sent.body.id}`, { key: other.apiKey })).status, 404, 'another account sees nothing');
+      const otherList = await request<{ items: unknown[] }>(first.outpost, 'GET', '/v1/mail/messages', { key: other.apiKey });
+      assert.deepEqual(otherList.body.items, []);
     });
 
     it('count failed SMTP AUTHs together: failures spread over both nodes lock the account out on each', async () => {
