@@ -34,6 +34,8 @@ export interface ClusterStatusOptions {
   /** Copies tried per change before giving up (default 12: a minute of Redis away). */
   copyTries?: number;
 }
+/** Copies under way at once. */
+const COPIES_AT_ONCE = 64;
 /** Index members read from Redis per round trip while listing. */
 const LIST_BATCH = 200;
 
@@ -145,8 +147,9 @@ export class ClusterStatusStore implements StatusStore {
     // one copy per message for all the batches committed in this turn of the event loop
     await new Promise((resolve) => setImmediate(resolve));
     while (this.pending.size > 0) {
-      const batch = [...this.pending];
-      this.pending.clear();
+      // a slice at a time: a burst of commits (a queue recovered, a big send) must not open thousands of reads at once
+      const batch = [...this.pending].slice(0, COPIES_AT_ONCE);
+      for (const [messageId] of batch) this.pending.delete(messageId);
       await Promise.all(batch.map(([messageId, tries]) => this.copy(messageId, tries)));
     }
   }
