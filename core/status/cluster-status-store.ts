@@ -148,7 +148,11 @@ export class ClusterStatusStore implements StatusStore {
     await new Promise((resolve) => setImmediate(resolve));
     while (this.pending.size > 0) {
       // a slice at a time: a burst of commits (a queue recovered, a big send) must not open thousands of reads at once
-      const batch = [...this.pending].slice(0, COPIES_AT_ONCE);
+      const batch: [string, number][] = [];
+      for (const entry of this.pending) {
+        batch.push(entry);
+        if (batch.length === COPIES_AT_ONCE) break;
+      }
       for (const [messageId] of batch) this.pending.delete(messageId);
       await Promise.all(batch.map(([messageId, tries]) => this.copy(messageId, tries)));
     }
