@@ -10,6 +10,7 @@ import { registerDomainRoutes } from './routes/domains.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
+import { registerSuppressionRoutes } from './routes/suppressions.js';
 import type { ApiServices, ApiState } from './services.js';
 
 export function createHttpApp(services: ApiServices): Koa<ApiState> {
@@ -21,6 +22,7 @@ export function createHttpApp(services: ApiServices): Koa<ApiState> {
   registerDomainRoutes(router, services);
   registerSendRoutes(router, services);
   registerMessageRoutes(router, services);
+  registerSuppressionRoutes(router, services);
   app.use(errorMiddleware(services.logger));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MessageJson, MessageListJson, MessageListQuery } from './messages/schema.js';
 import { CreateAccountBody, UpdateAccountBody } from './routes/accounts.js';
 import { CreateDomainBody, DomainDefaultsBody, RotateDkimBody } from './routes/domains.js';
+import { CreateSuppressionBody } from './routes/suppressions.js';
 import { SendFields, SendRequest } from './send/schema.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
@@ -40,9 +41,10 @@ export function openApiDocument(serverUrl: string): object {
   const account = [{ apiKey: [] }];
   const admin = [{ adminKey: [] }];
   const domain = pathParam('domain', 'the domain name, e.g. acme.test');
+  const suppressed = pathParam('address', 'the address, e.g. user@example.com (any case)');
   return {
     openapi: '3.1.0',
-    info: { title: 'Outpost', version: '1', description: 'Self-hosted transactional mail: send, track status, manage sending domains.' },
+    info: { title: 'Outpost', version: '1', description: 'Self-hosted transactional mail: send, track status, manage sending domains and suppressions.' },
     servers: [{ url: serverUrl }],
     components: {
       securitySchemes: {
@@ -59,6 +61,7 @@ export function openApiDocument(serverUrl: string): object {
         CreateAccount: jsonSchema(CreateAccountBody),
         UpdateAccount: jsonSchema(UpdateAccountBody),
         CreateDomain: jsonSchema(CreateDomainBody),
+        CreateSuppression: jsonSchema(CreateSuppressionBody),
         DomainDefaults: jsonSchema(DomainDefaultsBody),
         RotateDkim: jsonSchema(RotateDkimBody),
       },
@@ -121,6 +124,19 @@ export function openApiDocument(serverUrl: string): object {
       },
       '/v1/domains/{domain}/dkim/rotate': {
         post: { summary: 'Start a DKIM key rotation', security: account, parameters: [domain], requestBody: { ...jsonBody('RotateDkim'), required: false }, responses: { 200: { description: 'the domain with both keys' } } },
+      },
+      '/v1/suppressions': {
+        get: { summary: 'The account\'s suppression list, newest first', security: account, responses: { 200: { description: '{items: [{address, reason, created_at}]}' } } },
+        post: {
+          summary: 'Suppress an address for this account (manual)',
+          security: account,
+          requestBody: jsonBody('CreateSuppression'),
+          responses: { 201: { description: 'added' }, 200: { description: 'already on the list: its first entry' }, 400: errorResponse('not a bare address') },
+        },
+      },
+      '/v1/suppressions/{address}': {
+        get: { summary: 'One suppressed address', security: account, parameters: [suppressed], responses: { 200: { description: '{address, reason, created_at}' }, 404: errorResponse('not on the list') } },
+        delete: { summary: 'Send to the address again', security: account, parameters: [suppressed], responses: { 204: { description: 'removed' }, 404: errorResponse('not on the list') } },
       },
       '/v1/accounts': {
         post: { summary: 'Create an account (returns its API key once)', security: admin, requestBody: jsonBody('CreateAccount'), responses: { 201: { description: 'created' } } },

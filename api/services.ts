@@ -10,6 +10,7 @@ import type { Submission } from '../core/message.js';
 import type { QueueSizes } from '../core/metrics.js';
 import type { Receipt } from '../core/pipeline/queue.js';
 import type { SharedStore } from '../core/state/shared-store.js';
+import type { SuppressionService } from '../core/suppressions/suppressions.js';
 import type { MessagePage, MessageQuery, MessageStatusView } from '../core/status/status-store.js';
 
 export interface ApiServices {
@@ -17,6 +18,7 @@ export interface ApiServices {
   logger: Logger;
   accounts: AccountService;
   domains: DomainService;
+  suppressions: SuppressionService;
   adminKey: string;
   store: SharedStore;
   /** Runs the pipeline; resolves once durably queued. */

@@ -13,6 +13,7 @@ import { MxResolver } from './delivery/mx-resolver.js';
 import { createDnsResolver } from './dns-resolver.js';
 import { DomainService } from './domains/domains.js';
 import { SecretBox } from './domains/secret-box.js';
+import { SuppressionService } from './suppressions/suppressions.js';
 import { ConfigError } from './errors.js';
 import { EventBus } from './events.js';
 import { OutpostMetrics } from './metrics.js';
@@ -38,6 +39,7 @@ export interface OutpostParts {
   metrics: OutpostMetrics;
   accounts: AccountService;
   domains: DomainService;
+  suppressions: SuppressionService;
   pipeline: Pipeline;
   scheduler: Scheduler;
 }
@@ -81,7 +83,8 @@ export async function assembleParts({ config, logger, now, spool, store, extraPl
     now,
   });
 
-  const builtins = builtinPlugins({ domains });
+  const suppressions = new SuppressionService(store, now);
+  const builtins = builtinPlugins({ domains, suppressions });
   const unknown = omitBuiltinPlugins.filter((name) => !builtins.some((plugin) => plugin.name === name));
   if (unknown.length > 0) {
     throw new ConfigError(`omitBuiltinPlugins: no built-in plugin named ${unknown.map((name) => `"${name}"`).join(', ')}; the built-ins are ${builtins.map((plugin) => plugin.name).join(', ')}`);
@@ -104,5 +107,5 @@ export async function assembleParts({ config, logger, now, spool, store, extraPl
   const scheduler = new Scheduler({ spool, status, events, deliver, policy, limits: config.delivery, now, logger });
   const pipeline = new Pipeline({ hooks, spool, status, events, bodyChunkBytes: config.spool.bodyChunkBytes, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
 
-  return { config, logger, now, spool, store, status, events, metrics, accounts, domains, pipeline, scheduler };
+  return { config, logger, now, spool, store, status, events, metrics, accounts, domains, suppressions, pipeline, scheduler };
 }

@@ -26,6 +26,8 @@ export interface AttemptRecord {
 
 interface RecipientEvent {
   messageId: string;
+  /** The sending account (absent for mail Outpost sends itself). */
+  accountId?: string;
   recipient: string;
   at: number;
 }

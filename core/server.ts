@@ -124,12 +124,13 @@ export class Outpost {
   }
 
   private serveHttp(httpServer: http.Server, adminKey: string): void {
-    const { config, logger, accounts, domains, store, status, metrics } = this.parts;
+    const { config, logger, accounts, domains, suppressions, store, status, metrics } = this.parts;
     const app = createHttpApp({
       config,
       logger,
       accounts,
       domains,
+      suppressions,
       adminKey,
       store,
       submit: (submission) => this.submit(submission),

@@ -5,11 +5,13 @@
  */
 import type { DomainService } from '../core/domains/domains.js';
 import type { OutpostPlugin } from '../core/plugins.js';
+import type { SuppressionService } from '../core/suppressions/suppressions.js';
 import { createDkimSignPlugin } from './dkim-sign.js';
 import messageHeaders from './message-headers.js';
 import { returnPathPlugin } from './return-path.js';
 import { createSenderDomainPlugin } from './sender-domain.js';
+import { createSuppressionPlugin } from './suppression.js';
 
-export function builtinPlugins(services: { domains: DomainService }): OutpostPlugin[] {
-  return [messageHeaders, createSenderDomainPlugin(services.domains), createDkimSignPlugin(services.domains), returnPathPlugin];
+export function builtinPlugins(services: { domains: DomainService; suppressions: SuppressionService }): OutpostPlugin[] {
+  return [messageHeaders, createSenderDomainPlugin(services.domains), createSuppressionPlugin(services.suppressions), createDkimSignPlugin(services.domains), returnPathPlugin];
 }

@@ -187,7 +187,7 @@ export class Scheduler {
     const stillQueued: RecipientRecord[] = [];
     let done = 0;
     for (const recipient of group.recipients) {
-      const next = stageRecipientOutcome(this.deps, tx, recipient, outcomes.get(recipient.index)!, now);
+      const next = stageRecipientOutcome(this.deps, tx, recipient, outcomes.get(recipient.index)!, now, group.message.accountId);
       if (next) stillQueued.push(next);
       else done++;
     }

@@ -26,10 +26,11 @@ export function stageRecipientOutcome(
   recipient: RecipientRecord,
   outcome: RecipientOutcome,
   now: number,
+  accountId: string | undefined,
 ): RecipientRecord | undefined {
   const attempts = recipient.attempts + 1;
   const attempt = outcome.attempt;
-  const base = { messageId: recipient.messageId, recipient: recipient.address, at: now };
+  const base = { messageId: recipient.messageId, ...(accountId === undefined ? {} : { accountId }), recipient: recipient.address, at: now };
 
   if (outcome.kind === 'temporary') {
     const decision = decideAfterTemporaryFailure(attempts, recipient.queuedAt, now, deps.policy);
@@ -40,9 +41,9 @@ export function stageRecipientOutcome(
       tx.afterCommit(() => deps.events.emit('recipient:deferred', { ...base, attempt, nextAttemptAt: decision.nextAttemptAt }));
       return next;
     }
-    return stageBounce(deps, tx, recipient, attempts, attempt, `${decision.reason}; last response: ${attempt.response}`, now);
+    return stageBounce(deps, tx, base, recipient, attempts, attempt, `${decision.reason}; last response: ${attempt.response}`, now);
   }
-  if (outcome.kind === 'permanent') return stageBounce(deps, tx, recipient, attempts, attempt, attempt.response, now);
+  if (outcome.kind === 'permanent') return stageBounce(deps, tx, base, recipient, attempts, attempt, attempt.response, now);
 
   deps.spool.stageRecipientDone(tx, recipient);
   stageStatus(deps, tx, recipient, 'delivered', attempts, attempt, now, {});
@@ -53,6 +54,7 @@ export function stageRecipientOutcome(
 function stageBounce(
   deps: TransitionDeps,
   tx: SpoolTransaction,
+  base: { messageId: string; accountId?: string; recipient: string; at: number },
   recipient: RecipientRecord,
   attempts: number,
   attempt: AttemptRecord,
@@ -61,7 +63,7 @@ function stageBounce(
 ): undefined {
   deps.spool.stageRecipientDone(tx, recipient);
   stageStatus(deps, tx, recipient, 'bounced', attempts, attempt, now, { reason });
-  tx.afterCommit(() => deps.events.emit('recipient:bounced', { messageId: recipient.messageId, recipient: recipient.address, at: now, attempt, reason }));
+  tx.afterCommit(() => deps.events.emit('recipient:bounced', { ...base, attempt, reason }));
   return undefined;
 }
 
