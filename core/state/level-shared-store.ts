@@ -27,8 +27,6 @@ const READ_CACHE_ENTRIES = 10_000;
 
 export class LevelSharedStore implements SharedStore {
   private readonly readCache = new Map<string, unknown>();
-  /** Bumped before and after every collection write (see get). */
-  private writes = 0;
   private readonly counters = new Map<string, { count: number; resetAt: number }>();
   /** Serialises putIfAbsent per key: check and write must not interleave. */
   private readonly perKey = new KeyedSerializer();
@@ -50,22 +48,24 @@ export class LevelSharedStore implements SharedStore {
         const key = prefix + id;
         const cached = this.readCache.get(key);
         if (cached !== undefined) return cached as T;
-        const writesBefore = this.writes;
-        const stored = await this.db.get(key);
+        // Read on the event loop: these records are small and hot, and an asynchronous get costs a
+        // thread-pool round trip (more than the read itself), once per recipient for the
+        // suppression list, where nearly every lookup misses. Nothing can finish between the read
+        // and caching it; a write still in flight caches (or deletes) its own value when it lands.
+        const stored = this.db.getSync(key);
         if (stored === undefined) return undefined;
         const value = deepFreeze(JSON.parse(stored.toString()) as T);
-        // a write that finished while this read was under way may have cached a newer value
-        if (this.writes === writesBefore) this.remember(key, value);
+        this.remember(key, value);
         return value;
       },
       put: async (id, value) => {
         const json = JSON.stringify(value);
-        await this.write([{ type: 'put', key: prefix + id, value: Buffer.from(json) }]);
+        await this.committer.write([{ type: 'put', key: prefix + id, value: Buffer.from(json) }]);
         // a copy of what was stored: the caller keeps its own object, unfrozen
         this.remember(prefix + id, deepFreeze(JSON.parse(json)));
       },
       delete: async (id) => {
-        await this.write([{ type: 'del', key: prefix + id }]);
+        await this.committer.write([{ type: 'del', key: prefix + id }]);
         this.readCache.delete(prefix + id);
       },
       list: async () => {
@@ -74,16 +74,6 @@ export class LevelSharedStore implements SharedStore {
         return values;
       },
     };
-  }
-
-  /** A collection write; counted so a read that raced it does not cache what it read. */
-  private async write(operations: Parameters<GroupCommitter['write']>[0]): Promise<void> {
-    this.writes++;
-    try {
-      await this.committer.write(operations);
-    } finally {
-      this.writes++;
-    }
   }
 
   private remember(key: string, value: unknown): void {
