@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: every benchmark, one after another, each in its own process
  * with its default (full) sizes, then one table of the issue's targets against
- * what this run measured (from bench/results/latest.json). About 11 minutes on
+ * what this run measured (from bench/results/latest.json). About 10 minutes on
  * a 2-core machine; each benchmark is bounded in count and time, and this
  * runner gives each at most 20 minutes. `--quick` runs small sizes (a smoke test,
  * a minute or two; its figures are not comparable, so they are not recorded and
