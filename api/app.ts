@@ -11,6 +11,7 @@ import { registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerSendRoutes } from './routes/send.js';
 import { registerSuppressionRoutes } from './routes/suppressions.js';
+import { registerWebhookRoutes } from './routes/webhooks.js';
 import type { ApiServices, ApiState } from './services.js';
 
 export function createHttpApp(services: ApiServices): Koa<ApiState> {
@@ -23,6 +24,7 @@ export function createHttpApp(services: ApiServices): Koa<ApiState> {
   registerSendRoutes(router, services);
   registerMessageRoutes(router, services);
   registerSuppressionRoutes(router, services);
+  registerWebhookRoutes(router, services);
   app.use(errorMiddleware(services.logger));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));

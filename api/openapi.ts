@@ -8,6 +8,7 @@ import { MessageJson, MessageListJson, MessageListQuery } from './messages/schem
 import { CreateAccountBody, UpdateAccountBody } from './routes/accounts.js';
 import { CreateDomainBody, DomainDefaultsBody, RotateDkimBody } from './routes/domains.js';
 import { CreateSuppressionBody } from './routes/suppressions.js';
+import { CreateWebhookBody } from './routes/webhooks.js';
 import { SendFields, SendRequest } from './send/schema.js';
 
 const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => z.toJSONSchema(schema, { target: 'draft-2020-12', io, unrepresentable: 'any' });
@@ -44,7 +45,7 @@ export function openApiDocument(serverUrl: string): object {
   const suppressed = pathParam('address', 'the address, e.g. user@example.com (any case)');
   return {
     openapi: '3.1.0',
-    info: { title: 'Outpost', version: '1', description: 'Self-hosted transactional mail: send, track status, manage sending domains and suppressions.' },
+    info: { title: 'Outpost', version: '1', description: 'Self-hosted transactional mail: send, track status, manage sending domains, suppressions and webhooks.' },
     servers: [{ url: serverUrl }],
     components: {
       securitySchemes: {
@@ -62,6 +63,7 @@ export function openApiDocument(serverUrl: string): object {
         UpdateAccount: jsonSchema(UpdateAccountBody),
         CreateDomain: jsonSchema(CreateDomainBody),
         CreateSuppression: jsonSchema(CreateSuppressionBody),
+        CreateWebhook: jsonSchema(CreateWebhookBody),
         DomainDefaults: jsonSchema(DomainDefaultsBody),
         RotateDkim: jsonSchema(RotateDkimBody),
       },
@@ -137,6 +139,18 @@ export function openApiDocument(serverUrl: string): object {
       '/v1/suppressions/{address}': {
         get: { summary: 'One suppressed address', security: account, parameters: [suppressed], responses: { 200: { description: '{address, reason, created_at}' }, 404: errorResponse('not on the list') } },
         delete: { summary: 'Send to the address again', security: account, parameters: [suppressed], responses: { 204: { description: 'removed' }, 404: errorResponse('not on the list') } },
+      },
+      '/v1/webhooks': {
+        post: {
+          summary: 'Register a webhook: POSTs of the chosen events (accepted, delivered, deferred, bounced), signed with the secret in the answer (shown once)',
+          security: account,
+          requestBody: jsonBody('CreateWebhook'),
+          responses: { 201: { description: '{id, url, events, secret, created_at}' }, 400: errorResponse('bad URL, private address, or unknown event') },
+        },
+        get: { summary: 'The account\'s webhooks (without secrets)', security: account, responses: { 200: { description: '{items: [{id, url, events, created_at}]}' } } },
+      },
+      '/v1/webhooks/{id}': {
+        delete: { summary: 'Stop sending to a webhook', security: account, parameters: [pathParam('id', 'webhook id')], responses: { 204: { description: 'deleted' }, 404: errorResponse('not in this account') } },
       },
       '/v1/accounts': {
         post: { summary: 'Create an account (returns its API key once)', security: admin, requestBody: jsonBody('CreateAccount'), responses: { 201: { description: 'created' } } },

@@ -11,6 +11,7 @@ import type { QueueSizes } from '../core/metrics.js';
 import type { Receipt } from '../core/pipeline/queue.js';
 import type { SharedStore } from '../core/state/shared-store.js';
 import type { SuppressionService } from '../core/suppressions/suppressions.js';
+import type { WebhookService } from '../core/webhooks/webhooks.js';
 import type { MessagePage, MessageQuery, MessageStatusView } from '../core/status/status-store.js';
 
 export interface ApiServices {
@@ -19,6 +20,7 @@ export interface ApiServices {
   accounts: AccountService;
   domains: DomainService;
   suppressions: SuppressionService;
+  webhooks: WebhookService;
   adminKey: string;
   store: SharedStore;
   /** Runs the pipeline; resolves once durably queued. */

@@ -19,6 +19,8 @@ export const DEFAULTS = {
   deliveryPort: '25',
   /** OUTPOST_RETRY_SCHEDULE: delays between attempts; the last one repeats. */
   retrySchedule: '5m,10m,30m,1h,2h,4h',
+  /** OUTPOST_WEBHOOK_RETRY_SCHEDULE: delays before each retry of a failed webhook request; then it is given up. */
+  webhookRetrySchedule: '10s,1m,5m,30m,2h',
   /** OUTPOST_MAX_QUEUE_TIME: a recipient still deferred after this bounces. */
   maxQueueTime: '5d',
   /** OUTPOST_ALLOW_PRIVATE_TARGETS: allow MX hosts on loopback/private/link-local addresses. */

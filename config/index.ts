@@ -49,6 +49,7 @@ export interface OutpostConfig {
   logLevel: string;
   plugins: string[];
   delivery: DeliveryConfig;
+  webhooks: { retryScheduleMs: number[]; timeoutMs: number };
   spool: { bodyChunkBytes: number; maxMessageBytes: number; maxQueuedRecipients: number };
   api: ApiConfig;
   /** OUTPOST_SMTP_HOST: where the SMTP listeners bind. */
@@ -155,6 +156,11 @@ export function loadConfig(env: Env = process.env): OutpostConfig {
     domainRecheckIntervalMs: parseDuration(setting(env, 'OUTPOST_DOMAIN_RECHECK_INTERVAL', DEFAULTS.domainRecheckInterval), 'OUTPOST_DOMAIN_RECHECK_INTERVAL'),
     logLevel: setting(env, 'OUTPOST_LOG_LEVEL', DEFAULTS.logLevel),
     plugins: plugins ? plugins.split(',').map((name) => name.trim()).filter(Boolean) : [],
+    webhooks: {
+      retryScheduleMs: parseRetrySchedule(setting(env, 'OUTPOST_WEBHOOK_RETRY_SCHEDULE', DEFAULTS.webhookRetrySchedule), 'OUTPOST_WEBHOOK_RETRY_SCHEDULE'),
+      // a receiver should answer at once and do its work afterwards
+      timeoutMs: 10_000,
+    },
     delivery: {
       ...loadDeliveryLimits(env),
       port: deliveryPort,

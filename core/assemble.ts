@@ -14,6 +14,8 @@ import { createDnsResolver } from './dns-resolver.js';
 import { DomainService } from './domains/domains.js';
 import { SecretBox } from './domains/secret-box.js';
 import { SuppressionService } from './suppressions/suppressions.js';
+import { WebhookSender } from './webhooks/webhook-sender.js';
+import { WebhookService } from './webhooks/webhooks.js';
 import { ConfigError } from './errors.js';
 import { EventBus } from './events.js';
 import { OutpostMetrics } from './metrics.js';
@@ -40,6 +42,8 @@ export interface OutpostParts {
   accounts: AccountService;
   domains: DomainService;
   suppressions: SuppressionService;
+  webhooks: WebhookService;
+  webhookSender: WebhookSender;
   pipeline: Pipeline;
   scheduler: Scheduler;
 }
@@ -84,7 +88,16 @@ export async function assembleParts({ config, logger, now, spool, store, extraPl
   });
 
   const suppressions = new SuppressionService(store, now);
-  const builtins = builtinPlugins({ domains, suppressions });
+  const webhooks = new WebhookService(store, { allowPrivateTargets: config.delivery.allowPrivateTargets }, now);
+  const webhookSender = new WebhookSender({
+    resolver: createDnsResolver(config.dnsServers),
+    allowPrivateTargets: config.delivery.allowPrivateTargets,
+    retryScheduleMs: config.webhooks.retryScheduleMs,
+    timeoutMs: config.webhooks.timeoutMs,
+    logger: logger.child({ part: 'webhooks' }),
+    now,
+  });
+  const builtins = builtinPlugins({ domains, suppressions, webhooks, webhookSender });
   const unknown = omitBuiltinPlugins.filter((name) => !builtins.some((plugin) => plugin.name === name));
   if (unknown.length > 0) {
     throw new ConfigError(`omitBuiltinPlugins: no built-in plugin named ${unknown.map((name) => `"${name}"`).join(', ')}; the built-ins are ${builtins.map((plugin) => plugin.name).join(', ')}`);
@@ -107,5 +120,5 @@ export async function assembleParts({ config, logger, now, spool, store, extraPl
   const scheduler = new Scheduler({ spool, status, events, deliver, policy, limits: config.delivery, now, logger });
   const pipeline = new Pipeline({ hooks, spool, status, events, bodyChunkBytes: config.spool.bodyChunkBytes, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
 
-  return { config, logger, now, spool, store, status, events, metrics, accounts, domains, suppressions, pipeline, scheduler };
+  return { config, logger, now, spool, store, status, events, metrics, accounts, domains, suppressions, webhooks, webhookSender, pipeline, scheduler };
 }

@@ -33,7 +33,7 @@ interface RecipientEvent {
 }
 
 export interface OutpostEvents {
-  'message:accepted': { messageId: string; from: string; recipients: string[]; size: number; at: number };
+  'message:accepted': { messageId: string; accountId?: string; from: string; recipients: string[]; size: number; at: number };
   'message:rejected': { messageId: string; from: string; code: number; status: string; text: string; at: number };
   'recipient:deferred': RecipientEvent & { attempt: AttemptRecord; nextAttemptAt: number };
   'recipient:delivered': RecipientEvent & { attempt: AttemptRecord };

@@ -124,13 +124,14 @@ export class Outpost {
   }
 
   private serveHttp(httpServer: http.Server, adminKey: string): void {
-    const { config, logger, accounts, domains, suppressions, store, status, metrics } = this.parts;
+    const { config, logger, accounts, domains, suppressions, webhooks, store, status, metrics } = this.parts;
     const app = createHttpApp({
       config,
       logger,
       accounts,
       domains,
       suppressions,
+      webhooks,
       adminKey,
       store,
       submit: (submission) => this.submit(submission),
@@ -230,6 +231,7 @@ export class Outpost {
     this.httpServer?.closeAllConnections();
     await httpClosed;
     await smtpClosed;
+    await this.parts.webhookSender.close();
     await this.parts.status.close();
     await this.parts.store.close();
     await this.parts.spool.close();

@@ -96,6 +96,7 @@ export async function queueStage(message: PipelineMessage, deps: QueueStageDeps)
   tx.afterCommit(() =>
     deps.events.emit('message:accepted', {
       messageId: message.id,
+      ...(message.accountId === undefined ? {} : { accountId: message.accountId }),
       from: message.from,
       recipients: toDeliver.map((recipient) => recipient.address),
       size: raw.length,

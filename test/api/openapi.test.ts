@@ -26,7 +26,7 @@ describe('GET /v1/openapi.json', () => {
     assert.equal(response.status, 200);
     const document = response.body;
     assert.equal(document.openapi, '3.1.0');
-    for (const path of ['/v1/mail/send', '/v1/mail/messages', '/v1/mail/messages/{id}', '/v1/domains', '/v1/domains/{domain}/verify', '/v1/suppressions', '/v1/suppressions/{address}', '/v1/accounts', '/health', '/metrics']) {
+    for (const path of ['/v1/mail/send', '/v1/mail/messages', '/v1/mail/messages/{id}', '/v1/domains', '/v1/domains/{domain}/verify', '/v1/suppressions', '/v1/suppressions/{address}', '/v1/webhooks', '/v1/webhooks/{id}', '/v1/accounts', '/health', '/metrics']) {
       assert.ok(document.paths[path], `${path} is described`);
     }
     const send = document.components.schemas.SendRequest!;

@@ -1,0 +1,93 @@
+/**
+ * Each account's webhooks: a URL and the events it wants, with the secret
+ * Outpost signs every request to it with (HMAC-SHA256, see webhook-sender.ts).
+ * One shared collection per account, so in cluster mode every node sends to
+ * the same ones. The URL is checked when it is registered (http or https, no
+ * credentials in it, not an address in private space unless
+ * OUTPOST_ALLOW_PRIVATE_TARGETS); the addresses its name resolves to are
+ * checked again on every request, as DNS can change.
+ */
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+import { nonPublicRangeOf } from '../delivery/address-policy.js';
+import { InvalidRequestError, NotFoundError } from '../errors.js';
+import type { SharedCollection, SharedStore } from '../state/shared-store.js';
+
+/** What a webhook can subscribe to (tracking and complaint events come with those features). */
+export const WEBHOOK_EVENTS = ['accepted', 'delivered', 'deferred', 'bounced'] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: WebhookEventType[];
+  /** Signs each request; shown to the account once, when the webhook is created. */
+  secret: string;
+  createdAt: number;
+}
+
+/** Per account, as suppressions: `!`, `%` and `~` escaped so no account id can reach into another's range. */
+function collectionName(accountId: string): string {
+  return `webhooks:${accountId.replace(/[!%~]/g, (character) => `%${character.charCodeAt(0).toString(16)}`)}`;
+}
+
+function refuse(field: string, problem: string): never {
+  throw new InvalidRequestError(`${field}: ${problem}`, [{ field, problem }]);
+}
+
+/** The URL as Outpost will call it, or a 400 naming `url`. */
+export function checkedWebhookUrl(text: string, allowPrivateTargets: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return refuse('url', 'not an absolute URL; give one like https://example.com/outpost-events');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') refuse('url', `${url.protocol} is not supported; use https (or http)`);
+  if (url.username || url.password) refuse('url', 'credentials in the URL are refused; every request is signed with the webhook secret instead');
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const range = isIP(host) ? nonPublicRangeOf(host) : host === 'localhost' || host.endsWith('.localhost') ? 'loopback' : undefined;
+  if (range && !allowPrivateTargets) refuse('url', `${host} is in ${range} address space; Outpost does not call private addresses (OUTPOST_ALLOW_PRIVATE_TARGETS)`);
+  return url.toString();
+}
+
+export class WebhookService {
+  constructor(
+    private readonly store: SharedStore,
+    private readonly settings: { allowPrivateTargets: boolean },
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  private entries(accountId: string): SharedCollection<Webhook> {
+    return this.store.collection<Webhook>(collectionName(accountId));
+  }
+
+  async create(accountId: string, url: string, events: string[]): Promise<Webhook> {
+    const unknown = events.filter((event) => !(WEBHOOK_EVENTS as readonly string[]).includes(event));
+    if (unknown.length > 0) refuse('events', `unknown event ${unknown.map((event) => `"${event}"`).join(', ')}; the events are ${WEBHOOK_EVENTS.join(', ')}`);
+    const webhook: Webhook = {
+      id: `wh${randomBytes(8).toString('hex')}`,
+      url: checkedWebhookUrl(url, this.settings.allowPrivateTargets),
+      events: [...new Set(events as WebhookEventType[])],
+      secret: `whsec_${randomBytes(24).toString('base64url')}`,
+      createdAt: this.now(),
+    };
+    await this.entries(accountId).put(webhook.id, webhook);
+    return webhook;
+  }
+
+  /** The account's webhooks, oldest first. */
+  async list(accountId: string): Promise<Webhook[]> {
+    return (await this.entries(accountId).list()).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  async delete(accountId: string, id: string): Promise<void> {
+    if (!(await this.entries(accountId).get(id))) throw new NotFoundError('no such webhook in this account; GET /v1/webhooks lists them');
+    await this.entries(accountId).delete(id);
+  }
+
+  /** The account's webhooks that want `event`. */
+  async subscribed(accountId: string, event: WebhookEventType): Promise<Webhook[]> {
+    return (await this.entries(accountId).list()).filter((webhook) => webhook.events.includes(event));
+  }
+}
