@@ -77,9 +77,10 @@ export async function assembleParts({ config, logger, now, spool, store, extraPl
   };
 
   const accounts = new AccountService(store, now);
+  const box = await SecretBox.load(config.secretKey, config.dataDir);
   const domains = new DomainService({
     store,
-    box: await SecretBox.load(config.secretKey, config.dataDir),
+    box,
     resolver: createDnsResolver(config.dnsServers),
     identity: { hostname: config.hostname, sendingIps: config.sendingIps },
     events,
@@ -88,7 +89,7 @@ export async function assembleParts({ config, logger, now, spool, store, extraPl
   });
 
   const suppressions = new SuppressionService(store, now);
-  const webhooks = new WebhookService(store, { allowPrivateTargets: config.delivery.allowPrivateTargets }, now);
+  const webhooks = new WebhookService(store, box, { allowPrivateTargets: config.delivery.allowPrivateTargets }, now);
   const webhookSender = new WebhookSender({
     resolver: createDnsResolver(config.dnsServers),
     allowPrivateTargets: config.delivery.allowPrivateTargets,

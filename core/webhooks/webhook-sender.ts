@@ -19,7 +19,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import type { Logger } from 'pino';
 import { nonPublicRangeOf } from '../delivery/address-policy.js';
 import type { DnsResolver } from '../dns-resolver.js';
-import type { Webhook, WebhookEventType } from './webhooks.js';
+import type { SigningWebhook, WebhookEventType } from './webhooks.js';
 
 export interface WebhookSenderSettings {
   resolver: DnsResolver;
@@ -39,7 +39,7 @@ export class WebhookSender {
   constructor(private readonly settings: WebhookSenderSettings) {}
 
   /** Sends `data` as event `type` to `webhook`, now and on failure again later. */
-  send(webhook: Webhook, type: WebhookEventType, data: Record<string, unknown>): void {
+  send(webhook: SigningWebhook, type: WebhookEventType, data: Record<string, unknown>): void {
     if (this.closed) return;
     const now = (this.settings.now ?? Date.now)();
     const body = JSON.stringify({ id: randomUUID(), type, created_at: new Date(now).toISOString(), data });
@@ -55,7 +55,7 @@ export class WebhookSender {
     await Promise.all(this.inFlight);
   }
 
-  private attempt(webhook: Webhook, type: WebhookEventType, body: string, tries: number): void {
+  private attempt(webhook: SigningWebhook, type: WebhookEventType, body: string, tries: number): void {
     const { logger, retryScheduleMs } = this.settings;
     const log = { webhook: webhook.id, url: webhook.url, type, tries: tries + 1 };
     const request = this.post(webhook, body).then(
@@ -81,7 +81,7 @@ export class WebhookSender {
   }
 
   /** One POST; resolves with the HTTP status. */
-  private post(webhook: Webhook, body: string): Promise<number> {
+  private post(webhook: SigningWebhook, body: string): Promise<number> {
     const url = new URL(webhook.url);
     const host = url.hostname.replace(/^\[|\]$/g, '');
     // an address in the URL itself is never looked up: check it here

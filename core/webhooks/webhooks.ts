@@ -1,8 +1,8 @@
 /**
  * Each account's webhooks: a URL and the events it wants, with the secret
- * Outpost signs every request to it with (HMAC-SHA256, see webhook-sender.ts).
- * One shared collection per account, so in cluster mode every node sends to
- * the same ones. The URL is checked when it is registered (http or https, no
+ * Outpost signs every request to it with (HMAC-SHA256, see webhook-sender.ts),
+ * kept sealed with OUTPOST_SECRET_KEY like the DKIM keys. One shared collection
+ * per account, so in cluster mode every node sends to the same ones. The URL is checked when it is registered (http or https, no
  * credentials in it, not an address in private space unless
  * OUTPOST_ALLOW_PRIVATE_TARGETS); the addresses its name resolves to are
  * checked again on every request, as DNS can change.
@@ -10,6 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { nonPublicRangeOf } from '../delivery/address-policy.js';
+import type { SecretBox } from '../domains/secret-box.js';
 import { InvalidRequestError, NotFoundError } from '../errors.js';
 import type { SharedCollection, SharedStore } from '../state/shared-store.js';
 
@@ -21,9 +22,16 @@ export interface Webhook {
   id: string;
   url: string;
   events: WebhookEventType[];
-  /** Signs each request; shown to the account once, when the webhook is created. */
-  secret: string;
   createdAt: number;
+}
+
+/** A webhook with its secret, which signs each request; shown to the account once, when it is created. */
+export interface SigningWebhook extends Webhook {
+  secret: string;
+}
+
+interface StoredWebhook extends Webhook {
+  sealedSecret: string;
 }
 
 /** Per account, as suppressions: `!`, `%` and `~` escaped so no account id can reach into another's range. */
@@ -54,31 +62,33 @@ export function checkedWebhookUrl(text: string, allowPrivateTargets: boolean): s
 export class WebhookService {
   constructor(
     private readonly store: SharedStore,
+    private readonly box: SecretBox,
     private readonly settings: { allowPrivateTargets: boolean },
     private readonly now: () => number = Date.now,
   ) {}
 
-  private entries(accountId: string): SharedCollection<Webhook> {
-    return this.store.collection<Webhook>(collectionName(accountId));
+  private entries(accountId: string): SharedCollection<StoredWebhook> {
+    return this.store.collection<StoredWebhook>(collectionName(accountId));
   }
 
-  async create(accountId: string, url: string, events: string[]): Promise<Webhook> {
+  async create(accountId: string, url: string, events: string[]): Promise<SigningWebhook> {
     const unknown = events.filter((event) => !(WEBHOOK_EVENTS as readonly string[]).includes(event));
     if (unknown.length > 0) refuse('events', `unknown event ${unknown.map((event) => `"${event}"`).join(', ')}; the events are ${WEBHOOK_EVENTS.join(', ')}`);
     const webhook: Webhook = {
       id: `wh${randomBytes(8).toString('hex')}`,
       url: checkedWebhookUrl(url, this.settings.allowPrivateTargets),
       events: [...new Set(events as WebhookEventType[])],
-      secret: `whsec_${randomBytes(24).toString('base64url')}`,
       createdAt: this.now(),
     };
-    await this.entries(accountId).put(webhook.id, webhook);
-    return webhook;
+    const secret = `whsec_${randomBytes(24).toString('base64url')}`;
+    await this.entries(accountId).put(webhook.id, { ...webhook, sealedSecret: this.box.seal(secret) });
+    return { ...webhook, secret };
   }
 
-  /** The account's webhooks, oldest first. */
+  /** The account's webhooks, oldest first, without their secrets. */
   async list(accountId: string): Promise<Webhook[]> {
-    return (await this.entries(accountId).list()).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    const stored = (await this.entries(accountId).list()).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return stored.map(({ id, url, events, createdAt }) => ({ id, url, events, createdAt }));
   }
 
   async delete(accountId: string, id: string): Promise<void> {
@@ -86,8 +96,9 @@ export class WebhookService {
     await this.entries(accountId).delete(id);
   }
 
-  /** The account's webhooks that want `event`. */
-  async subscribed(accountId: string, event: WebhookEventType): Promise<Webhook[]> {
-    return (await this.entries(accountId).list()).filter((webhook) => webhook.events.includes(event));
+  /** The account's webhooks that want `event`, with their secrets to sign with. */
+  async subscribed(accountId: string, event: WebhookEventType): Promise<SigningWebhook[]> {
+    const wanting = (await this.entries(accountId).list()).filter((webhook) => webhook.events.includes(event));
+    return wanting.map(({ sealedSecret, ...webhook }) => ({ ...webhook, secret: this.box.open(sealedSecret) }));
   }
 }

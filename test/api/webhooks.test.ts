@@ -7,8 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { addVerifiedDomain } from '../support/domains.js';
 import { createAccount, request } from '../support/http.js';
 import { message, sentAndFinal, startSendHarness, type SendHarness, type SendResponse } from './send-harness.js';
@@ -84,6 +86,11 @@ describe('webhooks', () => {
     assert.deepEqual(created.body.events, ['accepted', 'delivered']);
     const listed = await call<{ items: Record<string, unknown>[] }>('GET', '/v1/webhooks');
     assert.deepEqual(listed.body.items.map((item) => Object.keys(item).sort()), [['created_at', 'events', 'id', 'url']], 'the secret is shown only once');
+    // and kept sealed: not in any file of the data dir (LevelDB's log holds what was just written)
+    const spoolDir = path.join(harness.server.dataDir, 'spool');
+    for (const file of await readdir(spoolDir)) {
+      assert.ok(!(await readFile(path.join(spoolDir, file))).includes(created.body.secret), `the secret in clear in ${file}`);
+    }
 
     const sent = await harness.send(message({ to: ['user@dest.test', 'gone@dest.test'] }));
     await sentAndFinal(harness, sent);
