@@ -59,7 +59,17 @@ export function checkedWebhookUrl(text: string, allowPrivateTargets: boolean): s
   return url.toString();
 }
 
+/**
+ * How long an account's list of webhooks is reused for its events. Every event
+ * of every message looks it up, and the embedded store does not cache whole
+ * collections; changes made on this node apply at once, those made on another
+ * node of a cluster within this time.
+ */
+const SUBSCRIPTIONS_CACHE_MS = 5_000;
+
 export class WebhookService {
+  private readonly cached = new Map<string, { until: number; webhooks: Promise<StoredWebhook[]> }>();
+
   constructor(
     private readonly store: SharedStore,
     private readonly box: SecretBox,
@@ -82,6 +92,7 @@ export class WebhookService {
     };
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     await this.entries(accountId).put(webhook.id, { ...webhook, sealedSecret: this.box.seal(secret) });
+    this.cached.delete(accountId);
     return { ...webhook, secret };
   }
 
@@ -94,11 +105,24 @@ export class WebhookService {
   async delete(accountId: string, id: string): Promise<void> {
     if (!(await this.entries(accountId).get(id))) throw new NotFoundError('no such webhook in this account; GET /v1/webhooks lists them');
     await this.entries(accountId).delete(id);
+    this.cached.delete(accountId);
   }
 
   /** The account's webhooks that want `event`, with their secrets to sign with. */
   async subscribed(accountId: string, event: WebhookEventType): Promise<SigningWebhook[]> {
-    const wanting = (await this.entries(accountId).list()).filter((webhook) => webhook.events.includes(event));
+    const wanting = (await this.stored(accountId)).filter((webhook) => webhook.events.includes(event));
     return wanting.map(({ sealedSecret, ...webhook }) => ({ ...webhook, secret: this.box.open(sealedSecret) }));
+  }
+
+  private stored(accountId: string): Promise<StoredWebhook[]> {
+    const now = this.now();
+    const entry = this.cached.get(accountId);
+    if (entry && entry.until > now) return entry.webhooks;
+    const webhooks = this.entries(accountId).list();
+    this.cached.set(accountId, { until: now + SUBSCRIPTIONS_CACHE_MS, webhooks });
+    // a failed read is not kept
+    webhooks.catch(() => this.cached.delete(accountId));
+    if (this.cached.size > 10_000) this.cached.delete(this.cached.keys().next().value!);
+    return webhooks;
   }
 }
