@@ -39,6 +39,7 @@ describe('suppressions', () => {
     const listed = await call<{ items: SuppressionJson[] }>('GET', '/v1/suppressions');
     assert.deepEqual(listed.body.items.map((item) => item.address).sort(), ['bob@dest.test', 'carol@dest.test']);
     assert.equal((await call('GET', '/v1/suppressions/BOB@dest.test')).body.address, 'bob@dest.test');
+    assert.equal((await call('GET', `/v1/suppressions/${encodeURIComponent('bob@dest.test')}`)).status, 200, 'the percent-encoded form the status text gives works too');
 
     const other = await createAccount(harness.server.outpost, 'other');
     assert.deepEqual((await call<{ items: unknown[] }>('GET', '/v1/suppressions', undefined, other.apiKey)).body.items, [], 'another account sees none of them');
