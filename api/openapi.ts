@@ -142,7 +142,7 @@ export function openApiDocument(serverUrl: string): object {
       },
       '/v1/webhooks': {
         post: {
-          summary: 'Register a webhook: POSTs of the chosen events (accepted, delivered, deferred, bounced), signed with the secret in the answer (shown once)',
+          summary: 'Register a webhook: POSTs of the chosen events (accepted, delivered, deferred, bounced), signed (X-Outpost-Signature: sha256=HMAC of the body) with the secret in the answer (shown once)',
           security: account,
           requestBody: jsonBody('CreateWebhook'),
           responses: { 201: { description: '{id, url, events, secret, created_at}' }, 400: errorResponse('bad URL, private address, or unknown event') },

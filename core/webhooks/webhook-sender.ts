@@ -5,9 +5,9 @@
  * then given up with an error in the log. Pending retries are kept in memory:
  * a restart drops them (the stop logs how many).
  *
- * The signature header is `X-Outpost-Signature: t=<unix seconds>,v1=<hex>`,
- * the HMAC-SHA256 of `<t>.<body>` with the secret, so a receiver can check both
- * origin and freshness. The host name is resolved through OUTPOST_DNS_SERVERS
+ * The signature header is `X-Outpost-Signature: sha256=<hex>`, the
+ * HMAC-SHA256 of the body with the secret (as SPEC asks); the body carries its
+ * `created_at`, so a receiver can check freshness with signed data too. The host name is resolved through OUTPOST_DNS_SERVERS
  * and every address checked against the private-space policy before
  * connecting (the request's own lookup), so DNS cannot turn a webhook into a
  * probe of the internal network.
@@ -87,8 +87,7 @@ export class WebhookSender {
     // an address in the URL itself is never looked up: check it here
     const range = isIP(host) ? nonPublicRangeOf(host) : undefined;
     if (range && !this.settings.allowPrivateTargets) return Promise.reject(new Error(`${host} is in ${range} address space (OUTPOST_ALLOW_PRIVATE_TARGETS)`));
-    const timestamp = Math.floor((this.settings.now ?? Date.now)() / 1000);
-    const signature = createHmac('sha256', webhook.secret).update(`${timestamp}.${body}`).digest('hex');
+    const signature = createHmac('sha256', webhook.secret).update(body).digest('hex');
     const client = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
       const request = client.request(
@@ -99,7 +98,7 @@ export class WebhookSender {
             'content-type': 'application/json',
             'content-length': Buffer.byteLength(body),
             'user-agent': 'Outpost-Webhooks/1',
-            'x-outpost-signature': `t=${timestamp},v1=${signature}`,
+            'x-outpost-signature': `sha256=${signature}`,
           },
           lookup: this.lookup,
           timeout: this.settings.timeoutMs,
