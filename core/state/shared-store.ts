@@ -15,6 +15,16 @@ export interface SharedCollection<T> {
   list(): Promise<T[]>;
 }
 
+/**
+ * The name of one account's collection of `kind` (suppressions, webhooks...):
+ * `!`, `%` and `~` in the account id are escaped, so no account id given by code
+ * can name a range inside another account's (the embedded store keys
+ * collections as `k!<name>!<id>`).
+ */
+export function accountCollectionName(kind: string, accountId: string): string {
+  return `${kind}:${accountId.replace(/[!%~]/g, (character) => `%${character.charCodeAt(0).toString(16)}`)}`;
+}
+
 export interface SharedStore {
   collection<T>(name: string): SharedCollection<T>;
   /**

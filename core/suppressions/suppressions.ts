@@ -6,7 +6,7 @@
  * cluster mode every node consults the same list. Addresses compare
  * case-insensitively, as receivers treat them in practice.
  */
-import type { SharedCollection, SharedStore } from '../state/shared-store.js';
+import { accountCollectionName, type SharedCollection, type SharedStore } from '../state/shared-store.js';
 
 export type SuppressionReason = 'hard_bounce' | 'complaint' | 'unsubscribe' | 'manual';
 
@@ -19,15 +19,6 @@ export interface Suppression {
   detail?: string;
 }
 
-/**
- * A collection name per account: `!`, `%` and `~` are escaped, so no account id
- * given by code can name a range inside another account's (the embedded store
- * keys collections as `k!<name>!<id>`).
- */
-function collectionName(accountId: string): string {
-  return `suppressions:${accountId.replace(/[!%~]/g, (character) => `%${character.charCodeAt(0).toString(16)}`)}`;
-}
-
 export class SuppressionService {
   constructor(
     private readonly store: SharedStore,
@@ -35,7 +26,7 @@ export class SuppressionService {
   ) {}
 
   private entries(accountId: string): SharedCollection<Suppression> {
-    return this.store.collection<Suppression>(collectionName(accountId));
+    return this.store.collection<Suppression>(accountCollectionName('suppressions', accountId));
   }
 
   /** The entry suppressing `address` for the account, if any. */

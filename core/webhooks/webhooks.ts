@@ -12,7 +12,7 @@ import { isIP } from 'node:net';
 import { nonPublicRangeOf } from '../delivery/address-policy.js';
 import type { SecretBox } from '../domains/secret-box.js';
 import { InvalidRequestError, NotFoundError } from '../errors.js';
-import type { SharedCollection, SharedStore } from '../state/shared-store.js';
+import { accountCollectionName, type SharedCollection, type SharedStore } from '../state/shared-store.js';
 
 /** What a webhook can subscribe to (tracking and complaint events come with those features). */
 export const WEBHOOK_EVENTS = ['accepted', 'delivered', 'deferred', 'bounced'] as const;
@@ -34,10 +34,6 @@ interface StoredWebhook extends Webhook {
   sealedSecret: string;
 }
 
-/** Per account, as suppressions: `!`, `%` and `~` escaped so no account id can reach into another's range. */
-function collectionName(accountId: string): string {
-  return `webhooks:${accountId.replace(/[!%~]/g, (character) => `%${character.charCodeAt(0).toString(16)}`)}`;
-}
 
 function refuse(field: string, problem: string): never {
   throw new InvalidRequestError(`${field}: ${problem}`, [{ field, problem }]);
@@ -78,7 +74,7 @@ export class WebhookService {
   ) {}
 
   private entries(accountId: string): SharedCollection<StoredWebhook> {
-    return this.store.collection<StoredWebhook>(collectionName(accountId));
+    return this.store.collection<StoredWebhook>(accountCollectionName('webhooks', accountId));
   }
 
   async create(accountId: string, url: string, events: string[]): Promise<SigningWebhook> {
