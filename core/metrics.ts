@@ -10,7 +10,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { OutpostError } from './errors.js';
 import type { EventBus } from './events.js';
 import type { Submission } from './message.js';
-import type { HookTiming } from './pipeline/hooks.js';
+import type { HookTiming } from './plugins/hooks.js';
 
 /** How a submission ended: queued, refused for good (5xx), refused for now (4xx), or an unexpected failure (a bug). */
 export type SubmissionResult = 'accepted' | 'rejected' | 'deferred' | 'error';

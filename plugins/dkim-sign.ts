@@ -8,7 +8,7 @@
 import addressparser from 'nodemailer/lib/addressparser';
 import { dkimSignature } from '../core/domains/dkim-signer.js';
 import type { DomainService } from '../core/domains/domains.js';
-import { definePlugin, verdict } from '../core/plugin-api.js';
+import { definePlugin, verdict } from '../core/plugins/plugin-api.js';
 
 /** What receivers expect signed (RFC 6376 5.4.1), plus the list headers tracking adds. */
 const SIGNED_HEADERS = [

@@ -4,7 +4,7 @@
  * through their factory.
  */
 import type { DomainService } from '../core/domains/domains.js';
-import type { OutpostPlugin } from '../core/plugins.js';
+import type { OutpostPlugin } from '../core/plugins/registry.js';
 import type { SuppressionService } from '../core/suppressions/suppressions.js';
 import type { WebhookSender } from '../core/webhooks/webhook-sender.js';
 import type { WebhookService } from '../core/webhooks/webhooks.js';

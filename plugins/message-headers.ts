@@ -4,8 +4,8 @@
  * client left them out (Message-ID on OUTPOST_HOSTNAME).
  */
 import { randomUUID } from 'node:crypto';
-import { definePlugin } from '../core/plugins.js';
-import { verdict } from '../core/pipeline/hooks.js';
+import { definePlugin } from '../core/plugins/registry.js';
+import { verdict } from '../core/plugins/hooks.js';
 
 export default definePlugin({
   name: 'message-headers',

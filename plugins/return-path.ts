@@ -6,7 +6,7 @@
  */
 import addressparser from 'nodemailer/lib/addressparser';
 import { returnPathDomain } from '../core/domains/dns-records.js';
-import { definePlugin } from '../core/plugin-api.js';
+import { definePlugin } from '../core/plugins/plugin-api.js';
 
 export const returnPathPlugin = definePlugin({
   name: 'return-path',

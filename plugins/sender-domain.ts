@@ -8,7 +8,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import type { DomainService } from '../core/domains/domains.js';
 import type { DomainDefaults } from '../core/domains/domain-record.js';
 import type { DeliveryOptions } from '../core/message.js';
-import { definePlugin, verdict } from '../core/plugin-api.js';
+import { definePlugin, verdict } from '../core/plugins/plugin-api.js';
 
 /** Addresses in a header value (groups flattened). */
 function headerAddresses(values: string[]): string[] {

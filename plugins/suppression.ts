@@ -8,7 +8,7 @@
  * address may work again.
  */
 import type { SuppressionService } from '../core/suppressions/suppressions.js';
-import { definePlugin, verdict } from '../core/plugin-api.js';
+import { definePlugin, verdict } from '../core/plugins/plugin-api.js';
 
 export function createSuppressionPlugin(suppressions: SuppressionService) {
   return definePlugin({

@@ -5,7 +5,7 @@
  * attempt's time) and `bounced` (with the reason). Mail Outpost sends itself,
  * without an account, is never reported.
  */
-import { definePlugin } from '../core/plugin-api.js';
+import { definePlugin } from '../core/plugins/plugin-api.js';
 import type { WebhookSender } from '../core/webhooks/webhook-sender.js';
 import type { WebhookEventType, WebhookService } from '../core/webhooks/webhooks.js';
 

@@ -7,8 +7,8 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ForbiddenError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../errors.js';
-import { KeyedSerializer } from '../state/keyed-serializer.js';
-import type { SharedCollection, SharedStore } from '../state/shared-store.js';
+import { KeyedSerializer } from '../store/keyed-serializer.js';
+import type { SharedCollection, SharedStore } from '../store/shared-store.js';
 
 export interface Account {
   id: string;

@@ -7,7 +7,7 @@
  */
 import type { Level } from 'level';
 import { StorageError } from '../errors.js';
-import type { BatchOperation } from './transaction.js';
+import type { BatchOperation } from './batch.js';
 
 interface PendingWrite {
   operations: BatchOperation[];

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { decodeRecord, keys, messageIdOfKey, type MessageRecord, type RecipientRecord } from './records.js';
 import type { Spool } from './spool.js';
-import { SpoolTransaction } from './transaction.js';
+import { SpoolTransaction } from './batch.js';
 
 export interface RecoveredQueue {
   /** Recipients still to deliver, with their stored next-attempt times. */

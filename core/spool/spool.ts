@@ -13,7 +13,7 @@ import { StorageError } from '../errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { HotMessages } from './hot-messages.js';
 import { DIGEST_BYTES, decodeRecord, digestOf, encodeRecord, keys, type MessageRecord, type RecipientRecord } from './records.js';
-import { SpoolTransaction } from './transaction.js';
+import { SpoolTransaction } from './batch.js';
 
 /** Body chunks fetched per read while streaming a body out (bounds memory for large messages). */
 const BODY_CHUNKS_PER_READ = 8;

@@ -18,7 +18,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { SpoolTransaction } from '../spool/transaction.js';
+import type { SpoolTransaction } from '../spool/batch.js';
 import { encodeCursor, MAX_SCANNED_PER_PAGE, positionBounds, timeKeyPart, viewMatches } from './message-listing.js';
 import type { LevelStatusStore, MessageEvent, MessagePage, MessageQuery, MessageStatusView, MessageSummary, RecipientStatus, StatusStore } from './status-store.js';
 

@@ -22,7 +22,7 @@
 import type { Level } from 'level';
 import { InvalidRequestError } from '../errors.js';
 import { decodeRecord, encodeRecord } from '../spool/records.js';
-import type { SpoolTransaction } from '../spool/transaction.js';
+import type { SpoolTransaction } from '../spool/batch.js';
 import type { MessagePage, MessageQuery, MessageStatusView, MessageSummary, RecipientStatus } from './status-store.js';
 
 /** Listing entries looked at per page, at most (see the header). */

@@ -13,7 +13,7 @@
 import type { Level } from 'level';
 import type { RecipientState } from '../message.js';
 import type { AttemptRecord } from '../events.js';
-import type { SpoolTransaction } from '../spool/transaction.js';
+import type { SpoolTransaction } from '../spool/batch.js';
 import { decodeRecord, encodeRecord } from '../spool/records.js';
 import { listAccountMessages, MAX_SCANNED_PER_PAGE, stageListingEntry } from './message-listing.js';
 

@@ -6,7 +6,7 @@
  * cluster mode every node consults the same list. Addresses compare
  * case-insensitively, as receivers treat them in practice.
  */
-import { accountCollectionName, type SharedCollection, type SharedStore } from '../state/shared-store.js';
+import { accountCollectionName, type SharedCollection, type SharedStore } from '../store/shared-store.js';
 
 export type SuppressionReason = 'hard_bounce' | 'complaint' | 'unsubscribe' | 'manual';
 

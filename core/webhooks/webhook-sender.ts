@@ -17,7 +17,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Logger } from 'pino';
-import { nonPublicRangeOf } from '../delivery/address-policy.js';
+import { nonPublicRangeOf } from '../private-targets.js';
 import type { DnsResolver } from '../dns-resolver.js';
 import type { SigningWebhook, WebhookEventType } from './webhooks.js';
 

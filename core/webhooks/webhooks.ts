@@ -9,10 +9,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import { nonPublicRangeOf } from '../delivery/address-policy.js';
+import { nonPublicRangeOf } from '../private-targets.js';
 import type { SecretBox } from '../domains/secret-box.js';
 import { InvalidRequestError, NotFoundError } from '../errors.js';
-import { accountCollectionName, type SharedCollection, type SharedStore } from '../state/shared-store.js';
+import { accountCollectionName, type SharedCollection, type SharedStore } from '../store/shared-store.js';
 
 /** What a webhook can subscribe to (tracking and complaint events come with those features). */
 export const WEBHOOK_EVENTS = ['accepted', 'delivered', 'deferred', 'bounced'] as const;

@@ -7,7 +7,7 @@ import { InvalidMessageError, MessageRejectedError, ShuttingDownError, StorageEr
 import { EventBus } from '../../core/events.js';
 import type { PipelineMessage } from '../../core/message.js';
 import { acceptedAtOf, OutpostMetrics, submissionResultOf } from '../../core/metrics.js';
-import { HookRegistry, verdict } from '../../core/pipeline/hooks.js';
+import { HookRegistry, verdict } from '../../core/plugins/hooks.js';
 import { newMessageId } from '../../core/spool/records.js';
 
 /** The values of one metric (histograms: their _bucket, _sum and _count samples). */

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type OutpostConfig } from '../../config/index.js';
-import type { OutpostPlugin } from '../../core/plugins.js';
+import type { OutpostPlugin } from '../../core/plugins/registry.js';
 import { Outpost } from '../../core/server.js';
 import type { MessageStatusView } from '../../core/status/status-store.js';
 

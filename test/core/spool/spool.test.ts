@@ -9,7 +9,7 @@ import { buffer } from 'node:stream/consumers';
 import { HotMessages } from '../../../core/spool/hot-messages.js';
 import { keys, newMessageId, type MessageRecord } from '../../../core/spool/records.js';
 import { Spool } from '../../../core/spool/spool.js';
-import { SpoolTransaction } from '../../../core/spool/transaction.js';
+import { SpoolTransaction } from '../../../core/spool/batch.js';
 import { makeDataDir } from '../../support/outpost.js';
 
 function stage(spool: Spool, body: Buffer, chunkBytes = 1024): { tx: SpoolTransaction; record: MessageRecord } {

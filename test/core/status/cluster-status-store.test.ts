@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { Level } from 'level';
 import { pino } from 'pino';
-import { SpoolTransaction } from '../../../core/spool/transaction.js';
+import { SpoolTransaction } from '../../../core/spool/batch.js';
 import { ClusterStatusStore } from '../../../core/status/cluster-status-store.js';
 import { LevelStatusStore } from '../../../core/status/status-store.js';
 

@@ -14,7 +14,7 @@ import { pino } from 'pino';
 import { InvalidRequestError } from '../../../core/errors.js';
 import type { RecipientState } from '../../../core/message.js';
 import { newMessageId } from '../../../core/spool/records.js';
-import { SpoolTransaction } from '../../../core/spool/transaction.js';
+import { SpoolTransaction } from '../../../core/spool/batch.js';
 import { ClusterStatusStore } from '../../../core/status/cluster-status-store.js';
 import { LevelStatusStore, type MessagePage, type MessageQuery, type StatusStore } from '../../../core/status/status-store.js';
 

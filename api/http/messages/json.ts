@@ -1,0 +1,75 @@
+/**
+ * A stored message status as the API shows it: snake_case names and ISO 8601
+ * times (schema.ts describes the shape). Never shows the owning account id:
+ * the caller is that account.
+ */
+import libmime from 'libmime';
+import type { AttemptRecord } from '../../../core/events.js';
+import type { MessageEvent, MessageStatusView, RecipientStatus } from '../../../core/status/status-store.js';
+import type { MessageJson } from './schema.js';
+
+type AttemptJson = NonNullable<MessageJson['events'][number]['attempt']>;
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/**
+ * The status store keeps the Subject header as sent, where anything non-ASCII is
+ * an RFC 2047 encoded word (`=?UTF-8?Q?...?=`); people want to read it.
+ */
+function readableSubject(header: string): string {
+  try {
+    return libmime.decodeWords(header);
+  } catch {
+    return header;
+  }
+}
+
+function attemptJson(attempt: AttemptRecord): AttemptJson {
+  return {
+    at: iso(attempt.at),
+    ...(attempt.mx !== undefined ? { mx: attempt.mx } : {}),
+    ...(attempt.ip !== undefined ? { ip: attempt.ip } : {}),
+    ...(attempt.port !== undefined ? { port: attempt.port } : {}),
+    ...(attempt.tls !== undefined ? { tls: attempt.tls && { protocol: attempt.tls.protocol, cipher: attempt.tls.cipher } } : {}),
+    ...(attempt.code !== undefined ? { code: attempt.code } : {}),
+    ...(attempt.status !== undefined ? { enhanced_status: attempt.status } : {}),
+    response: attempt.response,
+    duration_ms: attempt.durationMs,
+  };
+}
+
+function eventJson(event: MessageEvent): MessageJson['events'][number] {
+  return {
+    type: event.type,
+    at: iso(event.at),
+    ...(event.recipient !== undefined ? { recipient: event.recipient } : {}),
+    ...(event.reason !== undefined ? { reason: event.reason } : {}),
+    ...(event.nextAttemptAt !== undefined ? { next_attempt_at: iso(event.nextAttemptAt) } : {}),
+    ...(event.attempt !== undefined ? { attempt: attemptJson(event.attempt) } : {}),
+  };
+}
+
+function recipientJson(recipient: RecipientStatus): MessageJson['recipients'][number] {
+  return {
+    address: recipient.address,
+    status: recipient.status,
+    attempts: recipient.attempts,
+    last_response: recipient.lastResponse,
+    updated_at: iso(recipient.updatedAt),
+  };
+}
+
+export function messageJson(view: MessageStatusView): MessageJson {
+  return {
+    id: view.id,
+    from: view.from,
+    subject: readableSubject(view.subject),
+    tags: view.tags,
+    created_at: iso(view.createdAt),
+    size: view.size,
+    recipients: view.recipients.map(recipientJson),
+    events: view.events.map(eventJson),
+  };
+}

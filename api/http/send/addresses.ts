@@ -1,0 +1,77 @@
+/**
+ * Addresses of a send: which values may go into a header, and the envelope
+ * recipients. Only a bare `local@domain` that the envelope check accepts and
+ * that nodemailer's parser reads back unchanged ever reaches a header, so the
+ * From/To/Cc a recipient sees and the envelope Outpost sends to cannot differ
+ * (no display names, comments, quoted local parts, routes or lists in one string).
+ */
+import addressparser from 'nodemailer/lib/addressparser';
+import { envelopeAddressProblem } from '../../../core/address.js';
+import { InvalidMessageError } from '../../../core/errors.js';
+import { domainOf } from '../../../core/message.js';
+
+/** Why `value` is not a bare address every parser reads alike, or undefined when it is one. */
+export function bareAddressProblem(value: string): string | undefined {
+  const problem = envelopeAddressProblem(value);
+  if (problem) return problem;
+  const parsed = addressparser(value, { flatten: true });
+  if (parsed.length !== 1 || parsed[0]!.address !== value || parsed[0]!.name !== '') {
+    return `"${value}" is read differently by mail parsers; give a bare address like user@example.com`;
+  }
+  return undefined;
+}
+
+export interface RecipientPlan {
+  /** Bare addresses for the To header, each once. */
+  to: string[];
+  /** Bare addresses for the Cc header, each once and not already in To. */
+  cc: string[];
+  /**
+   * Envelope recipients: to, cc and bcc with duplicates removed (case-insensitively,
+   * first spelling kept). Addresses the envelope check refuses stay in, so the
+   * pipeline rejects them one by one and the message's status says why.
+   */
+  envelope: string[];
+  /** How many envelope recipients are bare addresses that will be sent to. */
+  usable: number;
+  /**
+   * Unusable values the pipeline cannot record as a rejected recipient (no local part
+   * or domain around the @, or accepted by the envelope check but read differently by
+   * a parser): left out of the message and counted as rejected in the receipt.
+   */
+  refused: string[];
+}
+
+export function planRecipients(to: readonly string[], cc: readonly string[], bcc: readonly string[]): RecipientPlan {
+  const plan: RecipientPlan = { to: [], cc: [], envelope: [], usable: 0, refused: [] };
+  const seen = new Set<string>();
+  const lists: [readonly string[], string[] | undefined][] = [[to, plan.to], [cc, plan.cc], [bcc, undefined]];
+  for (const [addresses, header] of lists) {
+    for (const address of addresses) {
+      const key = address.toLowerCase();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (bareAddressProblem(address) === undefined) {
+        plan.envelope.push(address);
+        header?.push(address);
+        plan.usable++;
+      } else if (envelopeAddressProblem(address) !== undefined && holdsDomain(address)) {
+        plan.envelope.push(address);
+      } else {
+        plan.refused.push(address);
+      }
+    }
+  }
+  return plan;
+}
+
+/** Whether the pipeline can hold `address` as a recipient (core's own rule, so the two cannot drift). */
+function holdsDomain(address: string): boolean {
+  try {
+    domainOf(address);
+    return true;
+  } catch (error) {
+    if (error instanceof InvalidMessageError) return false;
+    throw error;
+  }
+}

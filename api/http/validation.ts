@@ -1,0 +1,13 @@
+/**
+ * Request validation with zod: the same schemas validate requests and
+ * describe them in the OpenAPI document. A failure is a 400 naming each field.
+ */
+import type { z } from 'zod';
+import { InvalidRequestError } from '../../core/errors.js';
+
+export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', problem: issue.message }));
+  throw new InvalidRequestError(`invalid request: ${details.map((detail) => `${detail.field}: ${detail.problem}`).join('; ')}`, details);
+}

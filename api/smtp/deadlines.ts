@@ -1,0 +1,94 @@
+/**
+ * Per-connection deadlines against slow clients, on top of smtp-server's idle
+ * timeout (which any byte resets, so a client trickling one byte a minute
+ * would never meet it):
+ *   - command: a complete command line within commandTimeoutMs of the previous
+ *     line or of Outpost's last answer; paused while Outpost itself is working
+ *     (an AUTH delay, a domain lookup, queueing) and while DATA is coming in;
+ *   - transaction: from the accepted MAIL FROM to the last byte of DATA.
+ * When one runs out, `expire` is called once (the caller answers 421 4.4.2 and
+ * closes). Timers are unref'd: they never keep the process alive.
+ */
+import { SessionTimeoutError } from '../../core/errors.js';
+
+export interface DeadlineLimits {
+  commandTimeoutMs: number;
+  transactionTimeoutMs: number;
+}
+
+export class SessionDeadlines {
+  private commandTimer: NodeJS.Timeout | undefined;
+  private transactionTimer: NodeJS.Timeout | undefined;
+  private busy = 0;
+  private receivingData = false;
+  private expired = false;
+
+  constructor(
+    private readonly limits: DeadlineLimits,
+    private readonly expire: (error: SessionTimeoutError) => void,
+  ) {}
+
+  /** A complete line arrived, or Outpost answered: the client's time for its next line starts now. */
+  awaitCommand(): void {
+    clearTimeout(this.commandTimer);
+    if (this.expired) return;
+    this.commandTimer = setTimeout(() => this.onCommandTimeout(), this.limits.commandTimeoutMs).unref();
+  }
+
+  /** Runs Outpost-side work; its duration is not counted against the client. */
+  async whileBusy<T>(work: () => Promise<T>): Promise<T> {
+    this.busy += 1;
+    try {
+      return await work();
+    } finally {
+      this.busy -= 1;
+      this.awaitCommand();
+    }
+  }
+
+  startTransaction(): void {
+    clearTimeout(this.transactionTimer);
+    if (this.expired) return;
+    this.transactionTimer = setTimeout(() => {
+      const seconds = Math.round(this.limits.transactionTimeoutMs / 1000);
+      this.fire(new SessionTimeoutError(`the mail transaction took longer than ${seconds} s (MAIL FROM to the end of DATA); closing the connection`));
+    }, this.limits.transactionTimeoutMs).unref();
+  }
+
+  /** The transaction is over (message fully received, RSET, new EHLO, or refused). */
+  endTransaction(): void {
+    clearTimeout(this.transactionTimer);
+    this.transactionTimer = undefined;
+  }
+
+  startData(): void {
+    this.receivingData = true;
+  }
+
+  endData(): void {
+    this.receivingData = false;
+    this.awaitCommand();
+  }
+
+  /** The connection is gone: no timer may fire any more. */
+  stop(): void {
+    this.expired = true;
+    clearTimeout(this.commandTimer);
+    clearTimeout(this.transactionTimer);
+  }
+
+  private onCommandTimeout(): void {
+    if (this.busy > 0 || this.receivingData) {
+      this.awaitCommand();
+      return;
+    }
+    const seconds = Math.round(this.limits.commandTimeoutMs / 1000);
+    this.fire(new SessionTimeoutError(`no complete command within ${seconds} s; closing the connection`));
+  }
+
+  private fire(error: SessionTimeoutError): void {
+    if (this.expired) return;
+    this.stop();
+    this.expire(error);
+  }
+}

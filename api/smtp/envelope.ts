@@ -1,0 +1,64 @@
+/**
+ * MAIL FROM and RCPT TO of an authenticated submission. Outpost sends for its
+ * accounts, never relays: the sender must be on one of the account's verified
+ * domains, and addresses in the classic relay forms (percent hack, bang path,
+ * source route, quoted local part) are refused even after AUTH, because every
+ * server on the way may read them differently. Checked here, at the command,
+ * so a client learns which address is wrong; the pipeline checks the same
+ * again (and the From header) when the message is submitted.
+ */
+import { domainToASCII } from 'node:url';
+import { envelopeAddressProblem } from '../../core/address.js';
+import { AuthRequiredError, DomainNotVerifiedError, RecipientAddressRefusedError, SenderAddressRefusedError } from '../../core/errors.js';
+import { checkQueueRoom } from '../../core/queue-guard.js';
+import type { SubmissionContext } from './session-state.js';
+
+/** The relay form an envelope path (what is between < and >) uses, as a phrase for a reply; undefined for a plain address. */
+export function relayFormOf(path: string): string | undefined {
+  if (path.startsWith('@')) return 'a source route (@host:user@domain)';
+  const at = path.lastIndexOf('@');
+  const local = at === -1 ? path : path.slice(0, at);
+  if (local.includes('"')) return 'a quoted local part ("user@host"@domain)';
+  if (local.includes('!')) return 'a bang path (host!user)';
+  if (local.includes('%')) return 'the percent hack (user%host@domain)';
+  return undefined;
+}
+
+/**
+ * The address with its domain as an A-label: smtp-server turns `xn--` domains into
+ * Unicode, but DNS, verified domains and DKIM all work on the ASCII form.
+ */
+export function envelopeAddress(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 1) return address;
+  const domain = address.slice(at + 1);
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(domain)) return address;
+  return `${address.slice(0, at)}@${domainToASCII(domain) || domain}`;
+}
+
+/** Checks MAIL FROM for the account `accountId`; throws the OutpostError to answer with. */
+export async function checkSender(context: SubmissionContext, accountId: string | undefined, rawAddress: string): Promise<void> {
+  if (!accountId) throw new AuthRequiredError('authenticate first (AUTH PLAIN or LOGIN, with your API key as the password)');
+  if (rawAddress === '') {
+    throw new SenderAddressRefusedError('the null sender <> is for bounces; give the sender address, on one of your verified domains');
+  }
+  const address = envelopeAddress(rawAddress);
+  const problem = envelopeAddressProblem(address);
+  if (problem) throw new SenderAddressRefusedError(`sender ${problem}`);
+  // before the body is sent, as REST checks before reading it
+  if (context.services) checkQueueRoom(context.services.queuedRecipients(), context.config.spool.maxQueuedRecipients);
+  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+  const verified = await context.services?.domains.verifiedDomain(accountId, domain);
+  if (!verified) {
+    throw new DomainNotVerifiedError(
+      `${domain} is not a verified sending domain of this account: add it with POST /v1/domains, publish its dns_records, then POST /v1/domains/${domain}/verify`,
+    );
+  }
+}
+
+/** Checks one RCPT TO; throws the OutpostError to answer with. */
+export function checkRecipient(rawAddress: string): void {
+  const problem = envelopeAddressProblem(envelopeAddress(rawAddress));
+  if (problem) throw new RecipientAddressRefusedError(`recipient ${problem}`);
+}

@@ -1,0 +1,65 @@
+/**
+ * The submission pipeline: validate → scan → sign → queue. Every front end
+ * (REST, SMTP submission, code) calls submit(); it resolves with a receipt
+ * only once the message is durably queued, and rejects with an OutpostError
+ * whose code and reply the front end passes on. (Deliver runs later, from the
+ * spool, on the sending side.)
+ */
+import type { Logger } from 'pino';
+import { OutpostError, ShuttingDownError } from '../errors.js';
+import type { EventBus } from '../events.js';
+import { PipelineMessage, type Submission } from '../message.js';
+import { newMessageId } from '../spool/records.js';
+import type { HookRegistry } from '../plugins/hooks.js';
+import { queueStage, type QueueStageDeps, type Receipt } from './queue.js';
+import { scanStage } from './scan.js';
+import { signStage } from './sign.js';
+import { validateStage } from './validate.js';
+
+export interface PipelineDeps extends QueueStageDeps {
+  hooks: HookRegistry;
+  events: EventBus;
+  maxMessageBytes: number;
+  logger: Logger;
+}
+
+export class Pipeline {
+  private accepting = true;
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(private readonly deps: PipelineDeps) {}
+
+  /** Refuses new submissions (shutdown); resolves when those already inside have finished. */
+  async drain(): Promise<void> {
+    this.accepting = false;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  submit(submission: Submission): Promise<Receipt> {
+    if (!this.accepting) return Promise.reject(new ShuttingDownError());
+    const work = this.process(submission);
+    this.inFlight.add(work);
+    void work.catch(() => undefined).finally(() => this.inFlight.delete(work));
+    return work;
+  }
+
+  private async process(submission: Submission): Promise<Receipt> {
+    const now = this.deps.now();
+    const message = new PipelineMessage(newMessageId(now), submission, now);
+    try {
+      await validateStage(message, this.deps.hooks, { maxMessageBytes: this.deps.maxMessageBytes });
+      await scanStage(message, this.deps.hooks);
+      await signStage(message, this.deps.hooks);
+      const receipt = await queueStage(message, this.deps);
+      this.deps.logger.info({ messageId: message.id, from: message.from, accepted: receipt.accepted, rejected: receipt.rejected }, 'message queued');
+      return receipt;
+    } catch (error) {
+      if (error instanceof OutpostError) {
+        const reply = error.smtpReply();
+        this.deps.events.emit('message:rejected', { messageId: message.id, from: message.from, ...reply, at: this.deps.now() });
+        this.deps.logger.info({ messageId: message.id, code: error.code, reason: error.message }, 'message refused');
+      }
+      throw error;
+    }
+  }
+}

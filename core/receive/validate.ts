@@ -1,0 +1,45 @@
+/**
+ * Validate stage: the structural checks no deployment may turn off (size,
+ * envelope syntax, duplicates), then the `message:validate` hooks. Recipients
+ * with unusable addresses are rejected one by one; the message fails only
+ * when no recipient is left.
+ */
+import { envelopeAddressProblem } from '../address.js';
+import { InvalidMessageError, MessageTooLargeError, NoValidRecipientsError } from '../errors.js';
+import type { PipelineMessage } from '../message.js';
+import type { HookRegistry } from '../plugins/hooks.js';
+import { runMessageHooks } from './stage-hooks.js';
+
+export async function validateStage(message: PipelineMessage, hooks: HookRegistry, limits: { maxMessageBytes: number }): Promise<void> {
+  const size = message.headers.build().length + message.body.length;
+  if (size > limits.maxMessageBytes) {
+    throw new MessageTooLargeError(`message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes`);
+  }
+  if (message.from !== '') {
+    const problem = envelopeAddressProblem(message.from);
+    if (problem) throw new InvalidMessageError(`sender: ${problem}`);
+  }
+  if (message.recipients.length === 0) throw new NoValidRecipientsError('the message has no recipients; give at least one');
+
+  const seen = new Set<string>();
+  message.recipients = message.recipients.filter((recipient) => {
+    const key = recipient.address.toLowerCase();
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  for (const recipient of message.recipients) {
+    const problem = envelopeAddressProblem(recipient.address);
+    if (problem) message.setRecipientState(recipient.address, 'rejected', problem);
+  }
+
+  await runMessageHooks(hooks, 'message:validate', message);
+  requireDeliverableRecipients(message);
+}
+
+/** Throws when every recipient has been rejected or suppressed. */
+export function requireDeliverableRecipients(message: PipelineMessage): void {
+  if (message.recipients.some((recipient) => recipient.state === 'queued' || recipient.state === 'test')) return;
+  const reasons = message.recipients.map((recipient) => `${recipient.address}: ${recipient.reason ?? recipient.state}`);
+  throw new NoValidRecipientsError(`no recipient can be sent to (${reasons.join('; ')})`);
+}

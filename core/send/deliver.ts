@@ -1,0 +1,124 @@
+/**
+ * Deliver stage: one attempt for one group (a message's recipients on one
+ * domain). Runs the `delivery:before` hooks, finds the route, takes a pooled
+ * session or opens one, sends, and turns what happened into one outcome per
+ * recipient. It never writes the spool: the scheduler records the outcomes.
+ */
+import { setMaxListeners } from 'node:events';
+import type { Logger } from 'pino';
+import { connectToMx, type ConnectSettings, type MxConnection, type TlsRequirement } from './connect.js';
+import type { ConnectionPool } from './connection-pool.js';
+import { sameOutcomeForAll, type DeliveryGroup, type RecipientOutcome } from './delivery-group.js';
+import type { MxResolver } from './mx-resolver.js';
+import { sendTransaction } from './smtp-transaction.js';
+import { StorageError } from '../errors.js';
+import type { AttemptRecord } from '../events.js';
+import type { Spool } from '../spool/spool.js';
+import type { HookRegistry } from '../plugins/hooks.js';
+
+export interface DeliverStageDeps {
+  hooks: HookRegistry;
+  resolver: MxResolver;
+  spool: Spool;
+  pool: ConnectionPool;
+  /** Session settings; requireTls/verifyCert are the defaults a message may override. */
+  settings: ConnectSettings;
+  now: () => number;
+  logger: Logger;
+}
+
+/** The same outcome for every recipient of the attempt, with what is known of it. */
+type FailAll = (kind: 'temporary' | 'permanent', response: string, extra?: Partial<AttemptRecord>) => Map<number, RecipientOutcome>;
+
+/** One attempt's result: an outcome per recipient, or a body that cannot be read back intact. */
+export type AttemptResult =
+  | { kind: 'outcomes'; outcomes: Map<number, RecipientOutcome> }
+  | { kind: 'damaged-body'; reason: string };
+
+export class DeliverStage {
+  /** Sessions in use, cut at the end of a shutdown's grace period. */
+  private readonly active = new Set<MxConnection>();
+  /** Aborted by closeAll(): connections still being opened are given up. */
+  private readonly shutdown = new AbortController();
+
+  constructor(private readonly deps: DeliverStageDeps) {
+    // every connection being opened listens for shutdown; there may be maxConnections of them
+    setMaxListeners(0, this.shutdown.signal);
+  }
+
+
+  async deliver(group: DeliveryGroup): Promise<AttemptResult> {
+    let damaged: StorageError | undefined;
+    const outcomes = await this.attempt(group, (error) => (damaged = error));
+    return damaged ? { kind: 'damaged-body', reason: damaged.message } : { kind: 'outcomes', outcomes };
+  }
+
+  private async attempt(group: DeliveryGroup, onDamagedBody: (error: StorageError) => void): Promise<Map<number, RecipientOutcome>> {
+    const started = this.deps.now();
+    const failAll: FailAll = (kind, response, extra = {}) =>
+      sameOutcomeForAll(group, { kind, attempt: { at: started, response, durationMs: this.deps.now() - started, ...extra } });
+
+    const hook = await this.deps.hooks.run('delivery:before', group);
+    if (hook.verdict.action !== 'continue') {
+      const { code, status, text } = hook.verdict;
+      return failAll(hook.verdict.action === 'reject' ? 'permanent' : 'temporary', `${code} ${status} ${text}`, { code, status });
+    }
+
+    const requirement = {
+      requireTls: group.message.options.requireTls ?? this.deps.settings.requireTls,
+      verifyCert: group.message.options.verifyCert ?? this.deps.settings.verifyCert,
+    };
+    // a pooled session, or a new one once the domain has fewer than maxConnectionsPerDomain (closing ones count)
+    const acquired = await this.deps.pool.acquire(group.domain, requirement, () => this.open(group, requirement, failAll), this.shutdown.signal);
+    if ('failure' in acquired) return acquired.failure;
+    if ('cancelled' in acquired || this.shutdown.signal.aborted) {
+      if ('connection' in acquired) this.deps.pool.close(acquired.connection);
+      return failAll('temporary', 'delivery cancelled (shutting down)');
+    }
+    const { connection } = acquired;
+
+    this.active.add(connection);
+    try {
+      const body = this.deps.spool.openBody(group.message);
+      // the digest check fails the stream before its last chunk, so the destination never gets a complete message
+      body.once('error', (error) => error instanceof StorageError && onDamagedBody(error));
+      const result = await sendTransaction(connection, group, body, this.deps.now);
+      this.deps.pool.release(group.domain, connection, result.connectionUsable);
+      return result.outcomes;
+    } catch (error) {
+      // RSET failed or the stream broke: nothing was delivered on this session
+      this.deps.pool.close(connection);
+      return failAll('temporary', `delivery to ${connection.mx} [${connection.ip}] failed: ${(error as Error).message}`, {
+        mx: connection.mx,
+        ip: connection.ip,
+        port: connection.port,
+      });
+    } finally {
+      this.active.delete(connection);
+    }
+  }
+
+  /** Finds the route and opens a session; when none opens, the outcome of every recipient says why. */
+  private async open(group: DeliveryGroup, requirement: TlsRequirement, failAll: FailAll): Promise<{ connection: MxConnection } | { failure: Map<number, RecipientOutcome> }> {
+    const route = await this.deps.resolver.routeFor(group.domain);
+    if (route.kind !== 'hosts') return { failure: failAll(route.kind, `${route.status} ${route.reason}`, { status: route.status }) };
+    const opened = await connectToMx(route.hosts, { ...this.deps.settings, ...requirement, signal: this.shutdown.signal }, this.deps.logger);
+    if ('connection' in opened) return opened;
+    const { failure } = opened;
+    return {
+      failure: failAll(failure.permanent ? 'permanent' : 'temporary', failure.response, {
+        ...(failure.mx ? { mx: failure.mx } : {}),
+        ...(failure.ip ? { ip: failure.ip } : {}),
+        port: failure.port,
+        ...(failure.code ? { code: failure.code } : {}),
+      }),
+    };
+  }
+
+  /** Cuts every session: idle ones politely, busy ones at once (shutdown past its grace period). */
+  closeAll(): void {
+    this.shutdown.abort();
+    this.deps.pool.closeAll();
+    for (const connection of this.active) connection.smtp.close();
+  }
+}
