@@ -6,7 +6,7 @@
  * SIGHUP reloads the TLS certificate of the SMTP listeners.
  */
 import { loadConfig } from '../config/index.js';
-import { OutpostError } from '../core/errors.js';
+import { isOutpostError } from '../core/errors.js';
 import { Outpost } from '../core/server.js';
 
 async function main(): Promise<void> {
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  const message = error instanceof OutpostError ? error.message : (error as Error)?.stack ?? String(error);
+  const message = isOutpostError(error) ? error.message : (error as Error)?.stack ?? String(error);
   process.stderr.write(`outpost: ${message}\n`);
   process.exit(1);
 });

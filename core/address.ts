@@ -5,6 +5,8 @@
  * (ours, the destination's, a relay's) reads the same mailbox.
  */
 
+import { outpostError } from './errors.js';
+
 const LOCAL_PART = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uFFFF-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\uFFFF-]+)*$/;
 /** Controls (C0, C1), format characters (BOM, bidi), separators other than the plain space (NBSP, U+2028), lone surrogates. */
 const INVISIBLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}]|(?! )\p{Z}/u;
@@ -27,4 +29,13 @@ export function envelopeAddressProblem(address: string): string | undefined {
     return `"${address}" does not end in a valid domain name (like example.com)`;
   }
   return undefined;
+}
+
+/** Lower-cased domain of an address; throws for an address without one. */
+export function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  if (at < 1 || at === address.length - 1) {
+    throw outpostError('message_invalid', `"${address}" is not an email address (expected local@domain)`);
+  }
+  return address.slice(at + 1).toLowerCase();
 }

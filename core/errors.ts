@@ -1,15 +1,20 @@
 /**
- * The one error registry. Every error Outpost raises on purpose is an OutpostError
- * subclass with a stable snake_case code; the table below maps each code to the
- * HTTP status and the SMTP reply (code + enhanced status) that both fronts use,
- * so REST and SMTP always agree on what a failure means.
+ * The one error registry. Every error Outpost raises on purpose is an
+ * OutpostError with a stable snake_case code, made by outpostError(); the table
+ * below maps each code to the HTTP status and the SMTP reply (code + enhanced
+ * status) that every front end uses, so REST and SMTP always agree on what a
+ * failure means. Plugins add codes of their own through their API
+ * (registerErrorCode); they never reuse or change core's. Code tells errors
+ * apart (isOutpostError(error, 'not_found')), never a subclass.
  */
 
 /** How one error code is reported on each front. */
-interface ReplyMapping {
+export interface ReplyMapping {
   http: number;
   smtpCode: number;
   smtpStatus: string;
+  /** The text when the code is raised without one (it says what happened and what to do). */
+  message?: string;
 }
 
 export const ERROR_REPLIES = {
@@ -21,7 +26,7 @@ export const ERROR_REPLIES = {
   message_too_large: { http: 413, smtpCode: 552, smtpStatus: '5.3.4' },
   no_valid_recipients: { http: 400, smtpCode: 554, smtpStatus: '5.5.1' },
   storage_failed: { http: 503, smtpCode: 451, smtpStatus: '4.3.0' },
-  shutting_down: { http: 503, smtpCode: 421, smtpStatus: '4.3.2' },
+  shutting_down: { http: 503, smtpCode: 421, smtpStatus: '4.3.2', message: 'Outpost is shutting down; retry in a moment (on another node if you run several)' },
   plugin_failed: { http: 503, smtpCode: 451, smtpStatus: '4.3.0' },
   plugin_invalid: { http: 500, smtpCode: 451, smtpStatus: '4.3.5' },
   invalid_request: { http: 400, smtpCode: 501, smtpStatus: '5.5.4' },
@@ -54,271 +59,107 @@ export const ERROR_REPLIES = {
 
 export type ErrorCode = keyof typeof ERROR_REPLIES;
 
-/** Base class: a stable code, a message that says what is wrong and how to fix it. */
+/** Codes plugins registered, with the plugin that did. */
+const pluginReplies = new Map<string, ReplyMapping & { plugin: string }>();
+
+/** True for a code of the registry, core's or a plugin's. */
+export function isErrorCode(code: string): boolean {
+  return code in ERROR_REPLIES || pluginReplies.has(code);
+}
+
+function replyMappingOf(code: string): ReplyMapping {
+  return (ERROR_REPLIES as Record<string, ReplyMapping>)[code] ?? pluginReplies.get(code) ?? ERROR_REPLIES.message_rejected;
+}
+
+/**
+ * Adds a plugin's own code. It must be snake_case, not core's, and not another
+ * plugin's; the same plugin registering it again with the same replies is a no-op
+ * (Outpost started twice in one process).
+ */
+export function registerErrorCode(plugin: string, code: string, reply: ReplyMapping): void {
+  const fail = (problem: string): never => {
+    throw outpostError('plugin_invalid', `plugin ${plugin}: error code "${code}" ${problem}`);
+  };
+  if (!/^[a-z][a-z0-9_]{2,63}$/.test(code)) fail('must be snake_case (a-z, 0-9, _; 3-64 characters)');
+  if (code in ERROR_REPLIES) fail('is one of Outpost\'s own codes; choose a name of the plugin\'s own');
+  if (!Number.isInteger(reply.http) || reply.http < 400 || reply.http > 599) fail(`needs an HTTP status 400-599, got ${reply.http}`);
+  const smtpClass = Math.floor(reply.smtpCode / 100);
+  if ((smtpClass !== 4 && smtpClass !== 5) || !new RegExp(`^${smtpClass}\\.\\d{1,3}\\.\\d{1,3}$`).test(reply.smtpStatus)) {
+    fail(`needs a 4xx or 5xx SMTP code with a matching x.y.z status, got ${reply.smtpCode} ${reply.smtpStatus}`);
+  }
+  const known = pluginReplies.get(code);
+  if (known && (known.plugin !== plugin || known.http !== reply.http || known.smtpCode !== reply.smtpCode || known.smtpStatus !== reply.smtpStatus)) {
+    fail(`is already registered by plugin ${known.plugin} with other replies`);
+  }
+  pluginReplies.set(code, { http: reply.http, smtpCode: reply.smtpCode, smtpStatus: reply.smtpStatus, plugin });
+}
+
+/** An SMTP reply: code, enhanced status and one line of text. */
+export interface SmtpReply {
+  code: number;
+  status: string;
+  text: string;
+}
+
+/** What an error may carry besides its code and message. */
+export interface ErrorExtras {
+  cause?: unknown;
+  /** Fields a request got wrong (REST: the `details` of the answer). */
+  details?: unknown;
+  /** For rate limits and lockouts: seconds until a retry can succeed (REST: Retry-After). */
+  retryAfterSeconds?: number;
+  /** A plugin's own reply, which wins over the registry's (a verdict's `550 5.7.1 spam`). */
+  reply?: SmtpReply;
+}
+
+/** The one error class: a stable code, a message that says what is wrong and how to fix it. */
 export class OutpostError extends Error {
-  readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** A code of ERROR_REPLIES, or one a plugin registered. */
+  readonly code: string;
+  readonly details: unknown;
+  readonly retryAfterSeconds: number | undefined;
+  private readonly reply: SmtpReply | undefined;
+
+  constructor(code: string, message: string, extras: ErrorExtras = {}) {
+    super(message, extras.cause === undefined ? undefined : { cause: extras.cause });
+    this.name = 'OutpostError';
     this.code = code;
-    this.name = new.target.name;
+    this.details = extras.details;
+    this.retryAfterSeconds = extras.retryAfterSeconds;
+    this.reply = extras.reply;
   }
+
   get httpStatus(): number {
-    return ERROR_REPLIES[this.code].http;
+    return replyMappingOf(this.code).http;
   }
+
   /** The SMTP reply line for this error, e.g. `550 5.7.1 spam detected`. */
-  smtpReply(): { code: number; status: string; text: string } {
-    const mapping = ERROR_REPLIES[this.code];
+  smtpReply(): SmtpReply {
+    if (this.reply) return this.reply;
+    const mapping = replyMappingOf(this.code);
     return { code: mapping.smtpCode, status: mapping.smtpStatus, text: this.message };
   }
 }
 
-/** A setting is missing or malformed; the message names the variable. */
-export class ConfigError extends OutpostError {
-  constructor(message: string) {
-    super('config_invalid', message);
-  }
-}
-
-/** A listener could not bind its port. */
-export class PortUnavailableError extends OutpostError {
-  constructor(message: string, cause: unknown) {
-    super('port_unavailable', message, { cause });
-  }
-}
-
-/** The submitted message itself is malformed (no recipients, unparsable address...). */
-export class InvalidMessageError extends OutpostError {
-  constructor(message: string) {
-    super('message_invalid', message);
-  }
-}
-
-/** The message is larger than the configured limit. */
-export class MessageTooLargeError extends OutpostError {
-  constructor(message: string) {
-    super('message_too_large', message);
-  }
-}
-
-/** Every recipient was refused, so there is nothing to queue. */
-export class NoValidRecipientsError extends OutpostError {
-  constructor(message: string) {
-    super('no_valid_recipients', message);
-  }
+/**
+ * Makes the error for `code`; `message` may be left out for codes whose registry
+ * entry has a standing text (shutting_down).
+ */
+export function outpostError(code: ErrorCode, message?: string, extras: ErrorExtras = {}): OutpostError {
+  const text = message ?? (ERROR_REPLIES[code] as ReplyMapping).message ?? code;
+  return new OutpostError(code, text, extras);
 }
 
 /**
- * A plugin refused the message with its own SMTP-style reply. The reply a plugin
- * gave wins over the registry default, so `550 5.7.1 spam` reaches the client as is.
+ * A plugin refused the message with its own SMTP-style reply, which reaches an
+ * SMTP client as is; REST answers with `code` (a registered one) or, by default,
+ * message_rejected for a 5xx reply and message_deferred for a 4xx one.
  */
-export class MessageRejectedError extends OutpostError {
-  readonly reply: { code: number; status: string; text: string };
-  constructor(reply: { code: number; status: string; text: string }, plugin: string, code?: ErrorCode) {
-    super(code ?? (reply.code >= 500 ? 'message_rejected' : 'message_deferred'), `${reply.text} (${plugin})`);
-    this.reply = reply;
-  }
-  override smtpReply(): { code: number; status: string; text: string } {
-    return this.reply;
-  }
+export function pluginRefusal(reply: SmtpReply, plugin: string, code?: string): OutpostError {
+  return new OutpostError(code ?? (reply.code >= 500 ? 'message_rejected' : 'message_deferred'), `${reply.text} (${plugin})`, { reply });
 }
 
-/** The store could not make a write durable; the submission must not be acknowledged. */
-export class StorageError extends OutpostError {
-  constructor(message: string, cause?: unknown) {
-    super('storage_failed', message, { cause });
-  }
-}
-
-/** The server is stopping and takes no new work. */
-export class ShuttingDownError extends OutpostError {
-  constructor() {
-    super('shutting_down', 'Outpost is shutting down; retry in a moment (on another node if you run several)');
-  }
-}
-
-/** A hook threw or timed out: a temporary failure, never a silent pass. */
-export class PluginFailedError extends OutpostError {
-  constructor(message: string, cause?: unknown) {
-    super('plugin_failed', message, { cause });
-  }
-}
-
-/** A plugin registered something the hook map does not allow. */
-export class PluginInvalidError extends OutpostError {
-  constructor(message: string) {
-    super('plugin_invalid', message);
-  }
-}
-
-/** A request is malformed; `details` names the fields (REST: 400). */
-export class InvalidRequestError extends OutpostError {
-  constructor(message: string, readonly details?: unknown) {
-    super('invalid_request', message);
-  }
-}
-
-/** No or an unknown credential (REST: 401, SMTP: 535). */
-export class UnauthorizedError extends OutpostError {
-  constructor(message: string) {
-    super('unauthorized', message);
-  }
-}
-
-/** A valid credential that may not do this (disabled account, not an admin key). */
-export class ForbiddenError extends OutpostError {
-  constructor(message: string) {
-    super('forbidden', message);
-  }
-}
-
-/** Nothing with this id for this account (another account's id answers the same). */
-export class NotFoundError extends OutpostError {
-  constructor(message: string) {
-    super('not_found', message);
-  }
-}
-
-export class UnsupportedMediaTypeError extends OutpostError {
-  constructor(message: string) {
-    super('unsupported_media_type', message);
-  }
-}
-
-/** Too many requests; `retryAfterSeconds` goes into Retry-After. */
-export class RateLimitedError extends OutpostError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
-    super('rate_limited', message);
-  }
-}
-
-/** The queue is over its size guard: submissions wait until it drains. */
-export class QueueFullError extends OutpostError {
-  constructor(message: string) {
-    super('queue_full', message);
-  }
-}
-
-/** The domain is already registered (by this or another account). */
-export class DomainExistsError extends OutpostError {
-  constructor(message: string) {
-    super('domain_exists', message);
-  }
-}
-
-/** The sender's domain is not a verified domain of this account (REST 422, SMTP 550 5.7.1). */
-export class DomainNotVerifiedError extends OutpostError {
-  constructor(message: string) {
-    super('domain_not_verified', message);
-  }
-}
-
-/** An attachment was given as a file path: the server never reads client paths, the client uploads the content. */
-export class AttachmentPathRefusedError extends OutpostError {
-  constructor(message: string) {
-    super('attachment_path_refused', message);
-  }
-}
-
-/** A value bound for a header holds CR or LF, which would end the header and start another. */
-export class HeaderInjectionError extends OutpostError {
-  constructor(message: string) {
-    super('header_injection', message);
-  }
-}
-
-/** More recipients than one message may have (REST 413; SMTP 452 4.5.3 as RFC 5321 says). */
-export class TooManyRecipientsError extends OutpostError {
-  constructor(message: string) {
-    super('too_many_recipients', message);
-  }
-}
-
-export class TooManyAttachmentsError extends OutpostError {
-  constructor(message: string) {
-    super('too_many_attachments', message);
-  }
-}
-
-/** The attachments of one message are larger together than the configured limit. */
-export class AttachmentTooLargeError extends OutpostError {
-  constructor(message: string) {
-    super('attachment_too_large', message);
-  }
-}
-
-/** A request with this Idempotency-Key is still being processed; retry once it has answered. */
-export class IdempotencyInProgressError extends OutpostError {
-  constructor(message: string) {
-    super('idempotency_in_progress', message);
-  }
-}
-
-/** The Idempotency-Key was used before for a different request. */
-export class IdempotencyKeyReusedError extends OutpostError {
-  constructor(message: string) {
-    super('idempotency_key_reused', message);
-  }
-}
-
-/** SMTP: MAIL, RCPT or DATA before a successful AUTH (530 5.7.0); Outpost never relays for an unauthenticated client. */
-export class AuthRequiredError extends OutpostError {
-  constructor(message: string) {
-    super('auth_required', message);
-  }
-}
-
-/** SMTP: AUTH on a connection that is not encrypted yet (538 5.7.11, RFC 4954): the key must never cross the network in clear. */
-export class TlsRequiredError extends OutpostError {
-  constructor(message: string) {
-    super('tls_required', message);
-  }
-}
-
-/** SMTP: AUTH refused without checking the key, after too many failures from this address or for this account (454 4.7.0). */
-export class AuthThrottledError extends OutpostError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
-    super('auth_throttled', message);
-  }
-}
-
-/** SMTP: a MAIL FROM address Outpost will not send from (null sender, relay forms, bad syntax). */
-export class SenderAddressRefusedError extends OutpostError {
-  constructor(message: string) {
-    super('sender_address_refused', message);
-  }
-}
-
-/** SMTP: a RCPT TO address Outpost cannot deliver unambiguously (percent hack, bang path, source route, quoted local part...). */
-export class RecipientAddressRefusedError extends OutpostError {
-  constructor(message: string) {
-    super('recipient_address_refused', message);
-  }
-}
-
-/** SMTP: DATA held a bare CR, a bare LF or a NUL, bytes a lenient server down the line could read as the end of the message (SMTP smuggling). */
-export class UnsafeDataBytesError extends OutpostError {
-  constructor(message: string) {
-    super('unsafe_data_bytes', message);
-  }
-}
-
-/** SMTP: a connection over the per-address or total limit (421 4.7.0, then closed). */
-export class TooManyConnectionsError extends OutpostError {
-  constructor(message: string) {
-    super('too_many_connections', message);
-  }
-}
-
-/** SMTP: a client that keeps sending commands without authenticating (421 4.7.0, then closed). */
-export class TooManyUnauthenticatedCommandsError extends OutpostError {
-  constructor(message: string) {
-    super('too_many_unauthenticated_commands', message);
-  }
-}
-
-/** SMTP: a client too slow for the idle, command or transaction timeout (421 4.4.2, then closed). */
-export class SessionTimeoutError extends OutpostError {
-  constructor(message: string) {
-    super('session_timeout', message);
-  }
+/** True for an OutpostError, of `code` when given. */
+export function isOutpostError(error: unknown, code?: ErrorCode | (string & {})): error is OutpostError {
+  return error instanceof OutpostError && (code === undefined || error.code === code);
 }

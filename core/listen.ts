@@ -3,7 +3,7 @@
  * cannot be bound: which port, why, and which variable to change.
  */
 import type { Server } from 'node:net';
-import { PortUnavailableError } from './errors.js';
+import { outpostError } from './errors.js';
 
 const REASONS: Record<string, string> = {
   EADDRINUSE: 'address already in use',
@@ -15,7 +15,7 @@ export function listen(server: Server, host: string, port: number, variable: str
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       const reason = REASONS[error.code ?? ''] ?? error.message;
-      reject(new PortUnavailableError(`cannot listen on ${host}:${port}: ${reason}; set ${variable} to a free port (or off to disable it)`, error));
+      reject(outpostError('port_unavailable', `cannot listen on ${host}:${port}: ${reason}; set ${variable} to a free port (or off to disable it)`, { cause: error }));
     };
     server.once('error', onError);
     server.listen(port, host, () => {

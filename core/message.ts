@@ -4,7 +4,8 @@
  * Plugins change it in place; nothing here touches storage or the network.
  */
 import { Headers } from '@zone-eu/mailsplit';
-import { InvalidMessageError } from './errors.js';
+import addressparser from 'nodemailer/lib/addressparser';
+import { domainOf } from './address.js';
 
 /** Where a recipient stands. Only queued and deferred are still in the spool. */
 export type RecipientState = 'queued' | 'deferred' | 'delivered' | 'bounced' | 'rejected' | 'suppressed' | 'test';
@@ -23,7 +24,7 @@ export interface DeliveryOptions {
 }
 
 /** What a front end (REST, SMTP, code) hands to the pipeline. */
-export interface Submission {
+export interface NewMessage {
   /** Envelope sender (MAIL FROM); '' is the null sender used by bounces. */
   from: string;
   /** Envelope recipients (RCPT TO). */
@@ -35,6 +36,13 @@ export interface Submission {
   tags?: string[];
   /** Which front end received it; plugins may treat them differently. */
   source: 'api' | 'smtp' | 'internal';
+}
+
+/** The author of a message: the address of its From header. */
+export interface MessageAuthor {
+  address: string;
+  /** Lower-cased domain part: the domain DKIM signs for and DMARC aligns with. */
+  domain: string;
 }
 
 export interface PipelineRecipient {
@@ -57,7 +65,7 @@ export interface HookResult {
 
 export class PipelineMessage {
   readonly id: string;
-  readonly source: Submission['source'];
+  readonly source: NewMessage['source'];
   readonly accountId: string | undefined;
   readonly createdAt: number;
   /** Envelope sender as submitted (shown in status and logs). */
@@ -70,20 +78,51 @@ export class PipelineMessage {
   options: DeliveryOptions;
   tags: string[];
   readonly results: HookResult[] = [];
+  /** The From value `author` was parsed from, so a changed From is parsed again. */
+  private authorParsedFrom: string | undefined;
+  private parsedAuthor: MessageAuthor | undefined;
 
-  constructor(id: string, submission: Submission, createdAt: number) {
+  constructor(id: string, message: NewMessage, createdAt: number) {
     this.id = id;
-    this.source = submission.source;
-    this.accountId = submission.accountId;
+    this.source = message.source;
+    this.accountId = message.accountId;
     this.createdAt = createdAt;
-    this.from = submission.from;
+    this.from = message.from;
     this.returnPath = undefined;
-    this.recipients = submission.to.map((address) => ({ address, domain: domainOf(address), state: 'queued' }));
-    const split = splitHeaderAndBody(submission.raw);
+    this.recipients = message.to.map((address) => ({ address, domain: domainOf(address), state: 'queued' }));
+    const split = splitHeaderAndBody(message.raw);
     this.headers = new Headers(split.header);
     this.body = split.body;
-    this.options = { ...submission.options };
-    this.tags = [...(submission.tags ?? [])];
+    this.options = { ...message.options };
+    this.tags = [...(message.tags ?? [])];
+  }
+
+  /**
+   * The first address of the From header, parsed once for every plugin that
+   * needs it (sender-domain check, DKIM, return path, tracking); undefined when
+   * From is missing or names no address.
+   */
+  get author(): MessageAuthor | undefined {
+    const from = this.headers.getFirst('from');
+    if (from !== this.authorParsedFrom) {
+      this.authorParsedFrom = from;
+      const [address] = this.headerAddresses('from');
+      this.parsedAuthor = address ? { address, domain: address.slice(address.lastIndexOf('@') + 1).toLowerCase() } : undefined;
+    }
+    return this.parsedAuthor;
+  }
+
+  /** Every address in the header `name` (each occurrence; groups flattened), in order. */
+  headerAddresses(name: string): string[] {
+    const addresses: string[] = [];
+    const collect = (entries: ReturnType<typeof addressparser>): void => {
+      for (const entry of entries) {
+        if ('group' in entry && entry.group) collect(entry.group);
+        else if ('address' in entry && entry.address) addresses.push(entry.address);
+      }
+    };
+    for (const value of this.headers.get(name)) collect(addressparser(value.replace(/^[^:]*:/, '')));
+    return addresses;
   }
 
   /** Takes a recipient out of delivery; it keeps a status saying why. */
@@ -112,15 +151,6 @@ export class PipelineMessage {
   toBuffer(): Buffer {
     return Buffer.concat([this.headers.build(), this.body]);
   }
-}
-
-/** Lower-cased domain of an address; throws for an address without one. */
-export function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  if (at < 1 || at === address.length - 1) {
-    throw new InvalidMessageError(`"${address}" is not an email address (expected local@domain)`);
-  }
-  return address.slice(at + 1).toLowerCase();
 }
 
 /** Splits at the first empty line (CRLF or bare LF); a message without one is all header. */

@@ -7,10 +7,12 @@
  * observe: recording one must never change or fail what is being measured.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { OutpostError } from './errors.js';
+import { isOutpostError } from './errors.js';
 import type { EventBus } from './events.js';
-import type { Submission } from './message.js';
+import type { NewMessage } from './message.js';
+import { outpostError } from './errors.js';
 import type { HookTiming } from './plugins/hooks.js';
+import type { MetricLabels, PluginMetrics } from './plugins/plugin-api.js';
 
 /** How a submission ended: queued, refused for good (5xx), refused for now (4xx), or an unexpected failure (a bug). */
 export type SubmissionResult = 'accepted' | 'rejected' | 'deferred' | 'error';
@@ -25,13 +27,13 @@ export interface QueueSizes {
   deliveriesInFlight: number;
 }
 
-const SUBMISSION_SOURCES: readonly Submission['source'][] = ['api', 'smtp', 'internal'];
+const SUBMISSION_SOURCES: readonly NewMessage['source'][] = ['api', 'smtp', 'internal'];
 const SUBMISSION_RESULTS: readonly SubmissionResult[] = ['accepted', 'rejected', 'deferred', 'error'];
 const DELIVERY_RESULTS = ['delivered', 'deferred', 'bounced'] as const;
 
 /** The result label for a submission that threw `error`. */
 export function submissionResultOf(error: unknown): SubmissionResult {
-  if (!(error instanceof OutpostError)) return 'error';
+  if (!(isOutpostError(error))) return 'error';
   return error.smtpReply().code >= 500 ? 'rejected' : 'deferred';
 }
 
@@ -191,7 +193,7 @@ export class OutpostMetrics {
   }
 
   /** One submission ended with `result`. */
-  submission(source: Submission['source'], result: SubmissionResult): void {
+  submission(source: NewMessage['source'], result: SubmissionResult): void {
     this.submissions.inc({ source, result });
   }
 
@@ -209,6 +211,42 @@ export class OutpostMetrics {
   /** For GroupCommitter.onBatchFailed. */
   spoolBatchFailed(): void {
     this.spoolBatchFailures.inc();
+  }
+
+  /**
+   * The metrics a plugin registers through its API: names become
+   * `outpost_plugin_<plugin>_<name>` (dashes as underscores) in this instance's
+   * registry, so no plugin can shadow or change Outpost's own.
+   */
+  forPlugin(plugin: string): PluginMetrics {
+    const registers = [this.registry];
+    const fullName = (name: string): string => {
+      if (!/^[a-z][a-z0-9_]*$/.test(name)) throw outpostError('plugin_invalid', `plugin ${plugin}: metric name "${name}" must be snake_case (a-z, 0-9, _)`);
+      const full = `outpost_plugin_${plugin.replace(/-/g, '_')}_${name}`;
+      if (this.registry.getSingleMetric(full)) throw outpostError('plugin_invalid', `plugin ${plugin}: metric ${name} is registered twice`);
+      return full;
+    };
+    const labels = (values: MetricLabels | undefined): Partial<Record<string, string | number>> => values ?? {};
+    return {
+      counter: (name, help, labelNames = []) => {
+        const counter = new Counter({ name: fullName(name), help, labelNames: [...labelNames], registers });
+        return { inc: (values, value = 1) => counter.inc(labels(values), value) };
+      },
+      gauge: (name, help, labelNames = []) => {
+        const gauge = new Gauge({ name: fullName(name), help, labelNames: [...labelNames], registers });
+        return { set: (value, values) => gauge.set(labels(values), value) };
+      },
+      histogram: (name, help, options = {}) => {
+        const histogram = new Histogram({
+          name: fullName(name),
+          help,
+          labelNames: [...(options.labelNames ?? [])],
+          ...(options.buckets ? { buckets: [...options.buckets] } : {}),
+          registers,
+        });
+        return { observe: (value, values) => histogram.observe(labels(values), value) };
+      },
+    };
   }
 
   private observeDeliveryTime(result: 'delivered' | 'bounced', messageId: string, at: number): void {

@@ -1,39 +1,38 @@
 /**
- * The Outpost process: opens the spool and shared store, has core/assemble.ts
- * build the parts on them, and owns start-up and shutdown order.
- * Ports are bound before plugins load (a busy port fails fast); the queue is
- * recovered before delivery starts; on stop, submissions are refused first,
- * then in-flight deliveries get a bounded grace period, then the spool closes.
+ * The Outpost process: owns the order of start-up and shutdown, and nothing
+ * else. The composition root (core/assemble.ts) binds the front ends and builds
+ * the parts; this file sequences them. Ports are bound before plugins load (a
+ * busy port fails fast); the queue is recovered before delivery starts and
+ * before the front ends take mail; on stop, submissions are refused first, then
+ * in-flight deliveries get a bounded grace period, then the spool closes.
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { createHttpApp } from '../api/http/app.js';
 import type { OutpostConfig } from '../config/index.js';
+import type { Env } from '../config/setting.js';
 import type { AccountService } from './accounts/accounts.js';
 import { loadAdminKey } from './accounts/admin-key.js';
-import { assembleParts, type OutpostParts } from './assemble.js';
+import { assembleParts, bindFrontEnds, type OutpostParts } from './assemble.js';
 import type { DomainService } from './domains/domains.js';
 import type { EventBus } from './events.js';
-import { failingParts } from './health.js';
-import { listen } from './listen.js';
+import type { FrontEnd } from './intake.js';
 import { createLogger } from './log.js';
-import type { Submission } from './message.js';
-import { submissionResultOf, type QueueSizes } from './metrics.js';
+import type { NewMessage } from './message.js';
+import type { QueueSizes } from './metrics.js';
+import type { OutpostPlugin } from './plugins/plugin-api.js';
 import type { Receipt } from './receive/queue.js';
-import type { OutpostPlugin } from './plugins/registry.js';
 import { recoverQueue } from './spool/recover.js';
 import { Spool } from './spool/spool.js';
+import type { MessageStatusView } from './status/status-store.js';
 import { LevelSharedStore } from './store/level-shared-store.js';
 import { RedisSharedStore } from './store/redis-shared-store.js';
 import type { SharedStore } from './store/shared-store.js';
-import { AuthThrottle } from './accounts/auth-throttle.js';
-import { SubmissionListeners } from '../api/smtp/listeners.js';
-import type { MessageStatusView } from './status/status-store.js';
 
 export interface OutpostOptions {
   config: OutpostConfig;
+  /** The variables plugin settings are read from; process.env unless given (tests pass the env their config came from). */
+  env?: Env;
   logger?: Logger;
   /** Plugins registered after the built-ins and OUTPOST_PLUGINS (tests, embedding). */
   plugins?: OutpostPlugin[];
@@ -54,12 +53,13 @@ export class Outpost {
   readonly logger: Logger;
   readonly accounts: AccountService;
   readonly domains: DomainService;
-  private httpServer: http.Server | undefined;
-  private submissionListeners: SubmissionListeners | undefined;
   private stopping: Promise<void> | undefined;
   private domainRecheck: NodeJS.Timeout | undefined;
 
-  private constructor(private readonly parts: OutpostParts) {
+  private constructor(
+    private readonly parts: OutpostParts,
+    private readonly frontEnds: readonly FrontEnd[],
+  ) {
     ({ config: this.config, events: this.events, logger: this.logger, accounts: this.accounts, domains: this.domains } = parts);
   }
 
@@ -68,15 +68,11 @@ export class Outpost {
     const logger = options.logger ?? createLogger(config.logLevel);
     const now = options.now ?? Date.now;
 
-    const httpServer = config.httpPort === 'off' ? undefined : http.createServer();
-    if (httpServer && config.httpPort !== 'off') await listen(httpServer, config.httpHost, config.httpPort, 'OUTPOST_HTTP_PORT');
-
-    let submissionListeners: SubmissionListeners | undefined;
+    // bound first, so a busy port fails the start at once; they take mail only once served below
+    const frontEnds = await bindFrontEnds(config, logger);
     let spool: Spool | undefined;
     let store: SharedStore | undefined;
     try {
-      // bound now like HTTP, so a busy port fails the start at once; they take mail only after serve() below
-      submissionListeners = await SubmissionListeners.bind(config, logger);
       spool = await Spool.open(path.join(config.dataDir, 'spool'));
       store = config.redisUrl
         ? await RedisSharedStore.connect(config.redisUrl, logger, config.redisNamespace)
@@ -84,34 +80,34 @@ export class Outpost {
       const adminKey = await loadAdminKey(config.adminKey, config.dataDir, (key, file) => {
         process.stderr.write(`outpost: generated the admin key (kept in ${file}, shown only now): ${key}\n`);
       });
-      const outpost = new Outpost(await assembleParts({ config, logger, now, spool, store, extraPlugins: options.plugins ?? [], omitBuiltinPlugins: options.omitBuiltinPlugins ?? [] }));
-      await outpost.startDelivery();
-      if (httpServer) outpost.serveHttp(httpServer, adminKey);
-      submissionListeners.serve({
-        accounts: outpost.accounts,
-        domains: outpost.domains,
-        submit: (submission) => outpost.submit(submission),
-        queuedRecipients: () => outpost.queuedRecipients,
-        throttle: new AuthThrottle(config.submission.authThrottle, store, now),
+      const parts = await assembleParts({
+        config,
+        env: options.env ?? process.env,
+        logger,
+        now,
+        spool,
+        store,
+        adminKey,
+        frontEnds,
+        extraPlugins: options.plugins ?? [],
+        omitBuiltinPlugins: options.omitBuiltinPlugins ?? [],
       });
-      outpost.submissionListeners = submissionListeners;
-      logger.info(
-        { http: httpServer ? outpost.httpAddress : 'off', submission: outpost.submissionAddress ?? 'off', submissionTls: outpost.submissionTlsAddress ?? 'off', dataDir: config.dataDir },
-        'outpost started',
-      );
+      const outpost = new Outpost(parts, frontEnds);
+      await outpost.startDelivery();
+      for (const frontEnd of frontEnds) frontEnd.serve(parts.intake);
+      logger.info({ listeners: outpost.addresses(), dataDir: config.dataDir }, 'outpost started');
       return outpost;
     } catch (error) {
-      httpServer?.close();
-      await submissionListeners?.close(0);
+      await Promise.all(frontEnds.map((frontEnd) => frontEnd.close(0)));
       await store?.close();
       await spool?.close();
       throw error;
     }
   }
 
-  /** Recovers the queue from the spool, then hands it and every later submission to the scheduler. */
+  /** Recovers the queue from the spool, then hands it and every later message to the scheduler. */
   private async startDelivery(): Promise<void> {
-    const { spool, scheduler, events, metrics, config, logger, now } = this.parts;
+    const { spool, scheduler, events, config, logger, now } = this.parts;
     const recovered = await recoverQueue(spool, logger);
     for (const { messageId, reason } of recovered.quarantined) events.emit('spool:quarantined', { messageId, reason, at: now() });
     spool.onQueued((recipients) => scheduler.add(recipients));
@@ -120,31 +116,6 @@ export class Outpost {
     logger.info({ recovered: recovered.recipients.length, quarantined: recovered.quarantined.length }, 'queue recovered');
     this.domainRecheck = setInterval(() => void this.reverifyDomains(), config.domainRecheckIntervalMs);
     this.domainRecheck.unref();
-    metrics.watchQueue(() => this.queueSizes());
-  }
-
-  private serveHttp(httpServer: http.Server, adminKey: string): void {
-    const { config, logger, accounts, domains, suppressions, webhooks, store, status, metrics } = this.parts;
-    const app = createHttpApp({
-      config,
-      logger,
-      accounts,
-      domains,
-      suppressions,
-      webhooks,
-      adminKey,
-      store,
-      submit: (submission) => this.submit(submission),
-      getMessage: (messageId) => this.getMessage(messageId),
-      listMessages: (accountId, query) => status.list(accountId, query),
-      queuedRecipients: () => this.queuedRecipients,
-      failingParts: () => this.failingParts(),
-      queueSizes: () => this.queueSizes(),
-      metricsText: () => metrics.text(),
-      metricsContentType: metrics.contentType,
-    });
-    httpServer.on('request', app.callback());
-    this.httpServer = httpServer;
   }
 
   /** Checks every verified domain's records again (also run every OUTPOST_DOMAIN_RECHECK_INTERVAL). */
@@ -153,15 +124,8 @@ export class Outpost {
   }
 
   /** Runs a message through the pipeline; resolves once it is durably queued. */
-  async submit(submission: Submission): Promise<Receipt> {
-    try {
-      const receipt = await this.parts.pipeline.submit(submission);
-      this.parts.metrics.submission(submission.source, 'accepted');
-      return receipt;
-    } catch (error) {
-      this.parts.metrics.submission(submission.source, submissionResultOf(error));
-      throw error;
-    }
+  submit(message: NewMessage): Promise<Receipt> {
+    return this.parts.intake.submit(message);
   }
 
   /** Status, recipients and event log of one message. */
@@ -171,15 +135,12 @@ export class Outpost {
 
   /** Parts that are down (for /health): enabled listeners not listening, a spool that is closed or cannot write. */
   failingParts(): string[] {
-    return failingParts({
-      listeners: { http: this.httpServer, ...this.submissionListeners?.health() },
-      spool: { open: this.parts.spool.db.status === 'open', writesFailing: this.parts.spool.committer.failing },
-    });
+    return this.parts.intake.failingParts();
   }
 
   /** Recipients waiting, by state, and delivery attempts in progress. */
   queueSizes(): QueueSizes {
-    return { ...this.parts.scheduler.countByState(), deliveriesInFlight: this.parts.scheduler.activeDeliveries };
+    return this.parts.intake.queueSizes();
   }
 
   /** Recipients waiting in the queue (not counting attempts in progress). */
@@ -191,25 +152,36 @@ export class Outpost {
     return this.parts.scheduler.activeDeliveries;
   }
 
-  /** `host:port` the HTTP listener is bound to (port 0 resolved). */
+  /** `host:port` of each enabled listener by name (port 0 resolved): http, submission, submission_tls. */
+  addresses(): Record<string, string> {
+    const addresses: Record<string, string> = {};
+    for (const frontEnd of this.frontEnds) {
+      for (const [name, server] of Object.entries(frontEnd.listeners)) {
+        const address = server?.address() as AddressInfo | null | undefined;
+        if (address) addresses[name] = `${address.address}:${address.port}`;
+      }
+    }
+    return addresses;
+  }
+
+  /** `host:port` the HTTP listener is bound to; undefined when off. */
   get httpAddress(): string | undefined {
-    const address = this.httpServer?.address() as AddressInfo | null | undefined;
-    return address ? `${address.address}:${address.port}` : undefined;
+    return this.addresses().http;
   }
 
   /** `host:port` of the SMTP submission listener (587, STARTTLS); undefined when off. */
   get submissionAddress(): string | undefined {
-    return this.submissionListeners?.address('submission');
+    return this.addresses().submission;
   }
 
   /** `host:port` of the SMTP submission listener with implicit TLS (465); undefined when off. */
   get submissionTlsAddress(): string | undefined {
-    return this.submissionListeners?.address('submission_tls');
+    return this.addresses().submission_tls;
   }
 
-  /** Reads OUTPOST_TLS_CERT/KEY (or the generated certificate) again for new SMTP connections (SIGHUP); the listeners stay open. */
+  /** Reads OUTPOST_TLS_CERT/KEY (or the generated certificate) again for new connections (SIGHUP); the listeners stay open. */
   async reloadTlsCertificate(): Promise<void> {
-    await this.submissionListeners?.reloadCertificate();
+    for (const frontEnd of this.frontEnds) await frontEnd.reloadCertificate?.();
   }
 
   /** Graceful stop; calling it again returns the same promise. */
@@ -221,16 +193,12 @@ export class Outpost {
   private async shutDown(graceMs: number): Promise<void> {
     clearInterval(this.domainRecheck);
     this.logger.info({ graceMs }, 'stopping: no new submissions, finishing deliveries in flight');
-    // SMTP first: no new connections, idle sessions told 421 now, transactions in progress finish or get 421
-    const smtpClosed = this.submissionListeners?.close(graceMs);
-    const submissionsDone = this.parts.pipeline.drain();
-    const httpClosed = new Promise<void>((resolve) => (this.httpServer ? this.httpServer.close(() => resolve()) : resolve()));
-    this.httpServer?.closeIdleConnections();
-    await submissionsDone;
+    // no new connections; idle sessions are told at once, transactions in progress finish or are cut at the grace period
+    const frontEndsClosed = Promise.all(this.frontEnds.map((frontEnd) => frontEnd.close(graceMs)));
+    await this.parts.pipeline.drain();
     await this.parts.scheduler.stop(graceMs);
-    this.httpServer?.closeAllConnections();
-    await httpClosed;
-    await smtpClosed;
+    for (const frontEnd of this.frontEnds) frontEnd.cut();
+    await frontEndsClosed;
     await this.parts.webhookSender.close();
     await this.parts.status.close();
     await this.parts.store.close();

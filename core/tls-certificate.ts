@@ -19,7 +19,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
-import { ConfigError } from './errors.js';
+import { outpostError } from './errors.js';
 
 /**
  * TLS 1.2 or newer only, with forward-secret AEAD suites (TLS 1.3's own suites
@@ -71,12 +71,12 @@ export async function loadTlsCertificate(settings: CertificateSettings, logger: 
   try {
     [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
   } catch (error) {
-    throw new ConfigError(`${variable}: cannot read ${(error as { path?: string }).path ?? certFile}: ${(error as { code?: string }).code ?? (error as Error).message}`);
+    throw outpostError('config_invalid', `${variable}: cannot read ${(error as { path?: string }).path ?? certFile}: ${(error as { code?: string }).code ?? (error as Error).message}`);
   }
   try {
     tls.createSecureContext({ key, cert, ...TLS_SETTINGS });
   } catch (error) {
-    throw new ConfigError(`${variable}: not a usable PEM certificate and matching key (${(error as Error).message})`);
+    throw outpostError('config_invalid', `${variable}: not a usable PEM certificate and matching key (${(error as Error).message})`);
   }
   if (!given) {
     logger.warn({ certFile }, 'SMTP submission uses a self-signed certificate: clients must skip verification; set OUTPOST_TLS_CERT and OUTPOST_TLS_KEY for a trusted one');
@@ -113,9 +113,7 @@ export async function generateSelfSignedCertificate(hostname: string, keyFile: s
     const reason = failure.code === 'ENOENT' && failure.syscall?.startsWith('spawn')
       ? 'the openssl command is not installed (apt-get install openssl)'
       : (failure.stderr?.trim().split('\n')[0] || (error as Error).message);
-    throw new ConfigError(
-      `cannot generate a self-signed TLS certificate in ${directory}: ${reason}; or set OUTPOST_TLS_CERT and OUTPOST_TLS_KEY to a certificate and key`,
-    );
+    throw outpostError('config_invalid', `cannot generate a self-signed TLS certificate in ${directory}: ${reason}; or set OUTPOST_TLS_CERT and OUTPOST_TLS_KEY to a certificate and key`);
   }
 }
 

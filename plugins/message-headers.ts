@@ -4,8 +4,7 @@
  * client left them out (Message-ID on OUTPOST_HOSTNAME).
  */
 import { randomUUID } from 'node:crypto';
-import { definePlugin } from '../core/plugins/registry.js';
-import { verdict } from '../core/plugins/hooks.js';
+import { definePlugin, verdict } from 'outpost/plugin';
 
 export default definePlugin({
   name: 'message-headers',
@@ -17,7 +16,7 @@ export default definePlugin({
           return verdict.reject(550, '5.6.0', 'the message has no From header; add one naming the sender');
         }
         if (!message.headers.hasHeader('date')) message.headers.add('Date', new Date(message.createdAt).toUTCString().replace('GMT', '+0000'));
-        if (!message.headers.hasHeader('message-id')) message.headers.add('Message-ID', `<${randomUUID()}@${api.config.hostname}>`);
+        if (!message.headers.hasHeader('message-id')) message.headers.add('Message-ID', `<${randomUUID()}@${api.outpost.hostname}>`);
         return verdict.continue();
       },
       { order: 10 },

@@ -4,20 +4,18 @@
  * message (the recipient is in the DSN itself), and SPF of the return path
  * aligns with the From domain for DMARC.
  */
-import addressparser from 'nodemailer/lib/addressparser';
-import { returnPathDomain } from '../core/domains/dns-records.js';
-import { definePlugin } from '../core/plugins/plugin-api.js';
+import { definePlugin } from 'outpost/plugin';
 
-export const returnPathPlugin = definePlugin({
+export default definePlugin({
   name: 'return-path',
   register(api) {
     api.addHook(
       'message:queue',
-      (message) => {
-        if (message.accountId === undefined) return;
-        const [author] = addressparser(message.headers.getFirst('from'), { flatten: true });
-        const domain = author?.address?.split('@').pop()?.toLowerCase();
-        if (domain) message.returnPath = `bounce+${message.id}@${returnPathDomain(domain)}`;
+      async (message) => {
+        const author = message.author;
+        if (message.accountId === undefined || !author) return;
+        const domain = await api.domains.verified(message.accountId, author.domain);
+        if (domain) message.returnPath = `bounce+${message.id}@${domain.returnPathDomain}`;
       },
       { order: 10 },
     );

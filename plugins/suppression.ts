@@ -7,43 +7,40 @@
  * bounce after the queue time ran out (4xx or no answer) is not, as the
  * address may work again.
  */
-import type { SuppressionService } from '../core/suppressions/suppressions.js';
-import { definePlugin, verdict } from '../core/plugins/plugin-api.js';
+import { definePlugin, verdict } from 'outpost/plugin';
 
-export function createSuppressionPlugin(suppressions: SuppressionService) {
-  return definePlugin({
-    name: 'suppression',
-    register(api) {
-      api.addHook(
-        'message:validate',
-        async (message) => {
-          const accountId = message.accountId;
-          if (accountId === undefined) return verdict.continue();
-          const queued = message.recipients.filter((recipient) => recipient.state === 'queued');
-          const found = await Promise.all(queued.map((recipient) => suppressions.find(accountId, recipient.address)));
-          for (const [index, suppression] of found.entries()) {
-            if (!suppression) continue;
-            const { address } = queued[index]!;
-            message.setRecipientState(
-              address,
-              'suppressed',
-              `on this account's suppression list since ${new Date(suppression.createdAt).toISOString()} (${suppression.reason}); remove it with DELETE /v1/suppressions/${encodeURIComponent(suppression.address)}`,
-            );
-          }
-          return verdict.continue();
+export default definePlugin({
+  name: 'suppression',
+  register(api) {
+    api.addHook(
+      'message:validate',
+      async (message) => {
+        const accountId = message.accountId;
+        if (accountId === undefined) return verdict.continue();
+        const queued = message.recipients.filter((recipient) => recipient.state === 'queued');
+        const found = await Promise.all(queued.map((recipient) => api.suppressions.find(accountId, recipient.address)));
+        for (const [index, suppression] of found.entries()) {
+          if (!suppression) continue;
+          const { address } = queued[index]!;
+          message.setRecipientState(
+            address,
+            'suppressed',
+            `on this account's suppression list since ${new Date(suppression.createdAt).toISOString()} (${suppression.reason}); remove it with DELETE /v1/suppressions/${encodeURIComponent(suppression.address)}`,
+          );
+        }
+        return verdict.continue();
+      },
+      { order: 30 },
+    );
+
+    api.on('recipient:bounced', ({ accountId, recipient, attempt }) => {
+      if (accountId === undefined || attempt?.code === undefined || attempt.code < 500) return;
+      api.suppressions.add(accountId, recipient, 'hard_bounce', attempt.response).then(
+        ({ created }) => {
+          if (created) api.logger.info({ accountId, recipient }, 'suppressed after a hard bounce');
         },
-        { order: 30 },
+        (error: unknown) => api.logger.error({ err: error, accountId, recipient }, 'could not add a hard-bounced address to the suppression list'),
       );
-
-      api.on('recipient:bounced', ({ accountId, recipient, attempt }) => {
-        if (accountId === undefined || attempt?.code === undefined || attempt.code < 500) return;
-        suppressions.add(accountId, recipient, 'hard_bounce', attempt.response).then(
-          ({ created }) => {
-            if (created) api.logger.info({ accountId, recipient }, 'suppressed after a hard bounce');
-          },
-          (error: unknown) => api.logger.error({ err: error, accountId, recipient }, 'could not add a hard-bounced address to the suppression list'),
-        );
-      });
-    },
-  });
-}
+    });
+  },
+});

@@ -1,6 +1,6 @@
 /**
  * The HTTP front end (Koa): error shape, routes per resource, nothing else.
- * It reaches the core only through ApiServices.
+ * It reaches the core only through the Intake (core/intake.ts).
  */
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -9,23 +9,26 @@ import { registerAccountRoutes } from './routes/accounts.js';
 import { registerDomainRoutes } from './routes/domains.js';
 import { registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { registerPluginRoutes } from './routes/plugins.js';
 import { registerSendRoutes } from './routes/send.js';
 import { registerSuppressionRoutes } from './routes/suppressions.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
-import type { ApiServices, ApiState } from './services.js';
+import type { Intake } from '../../core/intake.js';
+import type { ApiState } from './auth.js';
 
-export function createHttpApp(services: ApiServices): Koa<ApiState> {
+export function createHttpApp(intake: Intake): Koa<ApiState> {
   const app = new Koa<ApiState>();
   app.proxy = false;
   const router = new Router<ApiState>();
-  registerOpsRoutes(router, services);
-  registerAccountRoutes(router, services);
-  registerDomainRoutes(router, services);
-  registerSendRoutes(router, services);
-  registerMessageRoutes(router, services);
-  registerSuppressionRoutes(router, services);
-  registerWebhookRoutes(router, services);
-  app.use(errorMiddleware(services.logger));
+  registerOpsRoutes(router, intake);
+  registerAccountRoutes(router, intake);
+  registerDomainRoutes(router, intake);
+  registerSendRoutes(router, intake);
+  registerMessageRoutes(router, intake);
+  registerSuppressionRoutes(router, intake);
+  registerWebhookRoutes(router, intake);
+  registerPluginRoutes(router, intake);
+  app.use(errorMiddleware(intake.logger));
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;

@@ -4,28 +4,32 @@
  * scope its reads and writes.
  */
 import type Koa from 'koa';
-import { isAdminKey } from '../../core/accounts/admin-key.js';
-import { ForbiddenError, UnauthorizedError } from '../../core/errors.js';
-import type { ApiServices, ApiState } from './services.js';
+import { outpostError } from '../../core/errors.js';
+import type { Intake } from '../../core/intake.js';
+
+/** What authentication leaves on ctx.state. */
+export interface ApiState {
+  accountId?: string;
+}
 
 function bearerToken(ctx: Koa.Context): string {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
-  if (!match) throw new UnauthorizedError('missing API key; send the header Authorization: Bearer <key>');
+  if (!match) throw outpostError('unauthorized', 'missing API key; send the header Authorization: Bearer <key>');
   return match[1]!;
 }
 
-export function requireAdmin(services: ApiServices): Koa.Middleware<ApiState> {
+export function requireAdmin(intake: Intake): Koa.Middleware<ApiState> {
   return async (ctx, next) => {
-    if (!isAdminKey(bearerToken(ctx), services.adminKey)) {
-      throw new ForbiddenError('this endpoint needs the admin key (OUTPOST_ADMIN_KEY, or the data dir\'s admin.key)');
+    if (!intake.isAdminKey(bearerToken(ctx))) {
+      throw outpostError('forbidden', 'this endpoint needs the admin key (OUTPOST_ADMIN_KEY, or the data dir\'s admin.key)');
     }
     await next();
   };
 }
 
-export function requireAccount(services: ApiServices): Koa.Middleware<ApiState> {
+export function requireAccount(intake: Intake): Koa.Middleware<ApiState> {
   return async (ctx, next) => {
-    const account = await services.accounts.authenticate(bearerToken(ctx));
+    const account = await intake.accounts.authenticate(bearerToken(ctx));
     ctx.state.accountId = account.id;
     await next();
   };
@@ -34,6 +38,6 @@ export function requireAccount(services: ApiServices): Koa.Middleware<ApiState> 
 /** The authenticated account's id (routes behind requireAccount). */
 export function accountIdOf(ctx: { state: ApiState }): string {
   const id = ctx.state.accountId;
-  if (!id) throw new UnauthorizedError('not authenticated');
+  if (!id) throw outpostError('unauthorized', 'not authenticated');
   return id;
 }

@@ -4,17 +4,17 @@
  */
 import parse from 'co-body';
 import type Koa from 'koa';
-import { InvalidRequestError, UnsupportedMediaTypeError } from '../../core/errors.js';
+import { outpostError } from '../../core/errors.js';
 
 export async function readJson(ctx: Koa.Context, limitBytes: number): Promise<unknown> {
   if (!ctx.is('application/json')) {
-    throw new UnsupportedMediaTypeError(`send the body as application/json (got ${ctx.get('content-type') || 'no content type'})`);
+    throw outpostError('unsupported_media_type', `send the body as application/json (got ${ctx.get('content-type') || 'no content type'})`);
   }
   try {
     return await parse.json(ctx, { limit: limitBytes, strict: true });
   } catch (error) {
     const failure = error as { status?: number; type?: string };
     if (failure.status === 413) throw Object.assign(new Error('request body too large'), { status: 413, type: 'entity.too.large' });
-    throw new InvalidRequestError('request body is not valid JSON');
+    throw outpostError('invalid_request', 'request body is not valid JSON');
   }
 }

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type Koa from 'koa';
 import type { Logger } from 'pino';
-import { InvalidRequestError, OutpostError, RateLimitedError } from '../../core/errors.js';
+import { isOutpostError } from '../../core/errors.js';
 
 /** Codes for errors raised by Koa and its body parsers (they carry `status`). */
 const HTTP_ERROR_CODES: Record<number, string> = {
@@ -30,10 +30,10 @@ export function errorMiddleware(logger: Logger): Koa.Middleware {
       }
     } catch (caught) {
       const error = caught as Error & { status?: number; expose?: boolean; type?: string };
-      if (error instanceof OutpostError) {
+      if (isOutpostError(error)) {
         ctx.status = error.httpStatus;
-        ctx.body = { code: error.code, message: error.message, ...(error instanceof InvalidRequestError && error.details ? { details: error.details } : {}) };
-        if (error instanceof RateLimitedError) ctx.set('Retry-After', String(error.retryAfterSeconds));
+        ctx.body = { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
+        if (error.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(error.retryAfterSeconds));
         return;
       }
       if (typeof error.status === 'number' && error.status >= 400 && error.status < 500) {

@@ -3,11 +3,11 @@
  * describe them in the OpenAPI document. A failure is a 400 naming each field.
  */
 import type { z } from 'zod';
-import { InvalidRequestError } from '../../core/errors.js';
+import { outpostError } from '../../core/errors.js';
 
 export function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const details = result.error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', problem: issue.message }));
-  throw new InvalidRequestError(`invalid request: ${details.map((detail) => `${detail.field}: ${detail.problem}`).join('; ')}`, details);
+  throw outpostError('invalid_request', `invalid request: ${details.map((detail) => `${detail.field}: ${detail.problem}`).join('; ')}`, { details: details });
 }

@@ -7,7 +7,7 @@
  * X-Outpost-* header.
  */
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
-import { AuthRequiredError, ShuttingDownError } from '../../core/errors.js';
+import { outpostError } from '../../core/errors.js';
 import { envelopeAddress } from './envelope.js';
 import { readMessage } from './read-message.js';
 import type { SubmissionContext, SubmissionSession } from './session-state.js';
@@ -39,15 +39,15 @@ export async function receiveMessage(
   }
 
   const accountId = session.user as string | undefined;
-  if (!accountId) throw new AuthRequiredError('authentication required');
-  const services = context.services;
-  if (!services) throw new ShuttingDownError();
+  if (!accountId) throw outpostError('auth_required', 'authentication required');
+  const intake = context.intake;
+  if (!intake) throw outpostError('shutting_down');
   const from = envelopeAddress(session.envelope.mailFrom ? session.envelope.mailFrom.address : '');
   const to = session.envelope.rcptTo.map((recipient) => envelopeAddress(recipient.address));
   const log = { session: session.id, ip: session.remoteAddress, accountId, from, recipients: to.length, bytes: message.receivedBytes };
   try {
     const receipt = await state.deadlines.whileBusy(() =>
-      services.submit({
+      intake.submit({
         from,
         to,
         raw: message.raw,

@@ -9,8 +9,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SMTPServerAuthentication, SMTPServerSession } from 'smtp-server';
-import { accountIdInKey, isAccountId } from '../../core/accounts/accounts.js';
-import { AuthThrottledError, ForbiddenError, ShuttingDownError, UnauthorizedError } from '../../core/errors.js';
+import { accountIdInKey, isAccountId } from '../../core/intake.js';
+import { outpostError, isOutpostError } from '../../core/errors.js';
 import type { SubmissionContext } from './session-state.js';
 
 const FAILED = 'authentication failed: the password must be an Outpost API key (the user name may be anything, or the account id)';
@@ -22,8 +22,8 @@ function claimedAccountId(username: string, password: string): string | undefine
 
 /** Resolves with the authenticated account id; throws the OutpostError to answer with (535, 454). */
 export async function authenticateClient(context: SubmissionContext, auth: SMTPServerAuthentication, session: SMTPServerSession): Promise<string> {
-  const services = context.services;
-  if (!services) throw new ShuttingDownError();
+  const intake = context.intake;
+  if (!intake) throw outpostError('shutting_down');
   const username = auth.username ?? '';
   const password = auth.password ?? '';
   const ip = session.remoteAddress;
@@ -31,30 +31,27 @@ export async function authenticateClient(context: SubmissionContext, auth: SMTPS
   const keys = [`ip:${ip}`, ...(claimed ? [`account:${claimed}`] : [])];
   const log = { session: session.id, ip, method: auth.method, username: username.slice(0, 64) };
 
-  const lockedMs = await services.throttle.lockedFor(keys);
+  const lockedMs = await intake.authThrottle.lockedFor(keys);
   if (lockedMs > 0) {
     const minutes = Math.ceil(lockedMs / 60_000);
     context.logger.warn({ ...log, lockedMs }, 'smtp submission: AUTH refused, locked out after repeated failures');
-    throw new AuthThrottledError(
-      `too many failed AUTH attempts from this address or for this account; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`,
-      Math.ceil(lockedMs / 1000),
-    );
+    throw outpostError('auth_throttled', `too many failed AUTH attempts from this address or for this account; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`, { retryAfterSeconds: Math.ceil(lockedMs / 1000) });
   }
 
   try {
-    const account = await services.accounts.authenticate(password);
+    const account = await intake.accounts.authenticate(password);
     if (!isAccountId(username) || username === account.id) {
       context.logger.info({ ...log, accountId: account.id }, 'smtp submission: authenticated');
       return account.id;
     }
   } catch (error) {
     // a disabled account's key is a real key, not a guess: say so, but do not count it
-    if (error instanceof ForbiddenError) throw new UnauthorizedError(error.message);
-    if (!(error instanceof UnauthorizedError)) throw error;
+    if (isOutpostError(error, 'forbidden')) throw outpostError('unauthorized', error.message);
+    if (!(isOutpostError(error, 'unauthorized'))) throw error;
   }
 
-  const { delayMs, lockedOut } = await services.throttle.recordFailure(keys);
+  const { delayMs, lockedOut } = await intake.authThrottle.recordFailure(keys);
   context.logger.warn({ ...log, claimedAccount: claimed, delayMs, lockedOut }, 'smtp submission: AUTH failed');
   if (delayMs > 0) await sleep(delayMs, undefined, { ref: false });
-  throw new UnauthorizedError(FAILED);
+  throw outpostError('unauthorized', FAILED);
 }

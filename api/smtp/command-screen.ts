@@ -16,7 +16,7 @@
  * `STARTTLS\r\nAUTH ...` sent in one write never authenticates anything.
  */
 import type { Logger } from 'pino';
-import { AuthRequiredError, OutpostError, RecipientAddressRefusedError, SenderAddressRefusedError, TlsRequiredError, TooManyUnauthenticatedCommandsError } from '../../core/errors.js';
+import { outpostError, isOutpostError, OutpostError } from '../../core/errors.js';
 import { relayFormOf } from './envelope.js';
 import { coalesceReplies } from './reply-coalescing.js';
 import { ENHANCED_STATUS, replyText } from './replies.js';
@@ -45,7 +45,7 @@ export function installCommandScreen(session: SubmissionSession, limits: { maxUn
     const refusal = screen(session, command.toString('utf8'), limits);
     if (!refusal) return dispatch(command, callback);
     const { code, text } = replyText(refusal);
-    if (refusal instanceof TooManyUnauthenticatedCommandsError) logger.warn({ session: session.id, ip: session.ip }, 'smtp submission: too many commands without AUTH; closing');
+    if (isOutpostError(refusal, 'too_many_unauthenticated_commands')) logger.warn({ session: session.id, ip: session.ip }, 'smtp submission: too many commands without AUTH; closing');
     // a 421 makes smtp-server close the connection after writing it
     connection.send(code, text);
     connection._whenWritable(callback ?? (() => undefined));
@@ -57,7 +57,7 @@ function screen(session: SubmissionSession, line: string, limits: { maxUnauthent
   const { connection } = session;
   const authenticated = Boolean(connection.session.user);
   if (!authenticated && ++session.commandsWithoutAuth > limits.maxUnauthenticatedCommands) {
-    return new TooManyUnauthenticatedCommandsError(`${limits.maxUnauthenticatedCommands} commands without a successful AUTH; closing the connection`);
+    return outpostError('too_many_unauthenticated_commands', `${limits.maxUnauthenticatedCommands} commands without a successful AUTH; closing the connection`);
   }
   // an AUTH continuation line (base64 user name or password) is no command
   if (connection._nextHandler) return undefined;
@@ -68,18 +68,18 @@ function screen(session: SubmissionSession, line: string, limits: { maxUnauthent
     session.inTransaction = false;
   }
   if (name === 'AUTH' && !connection.secure) {
-    return new TlsRequiredError('issue STARTTLS first: the API key must not cross the network in clear');
+    return outpostError('tls_required', 'issue STARTTLS first: the API key must not cross the network in clear');
   }
   // smtp-server answers 503 "send EHLO first" itself
   if (!TRANSACTION_COMMANDS.has(name) || !connection.hostNameAppearsAs) return undefined;
   if (!authenticated) {
-    return new AuthRequiredError('authentication required: Outpost relays nothing without AUTH (PLAIN or LOGIN, your API key as the password)');
+    return outpostError('auth_required', 'authentication required: Outpost relays nothing without AUTH (PLAIN or LOGIN, your API key as the password)');
   }
   const path = ADDRESS_PATH.exec(line)?.[1];
   const form = path === undefined ? undefined : relayFormOf(path);
   if (form) {
     const text = `<${path}>: Outpost does not send to addresses in ${form}; give a plain user@domain`;
-    return name === 'MAIL' ? new SenderAddressRefusedError(text) : new RecipientAddressRefusedError(text);
+    return name === 'MAIL' ? outpostError('sender_address_refused', text) : outpostError('recipient_address_refused', text);
   }
   return undefined;
 }

@@ -6,7 +6,7 @@
  * registry, after which smtp-server closes the connection.
  */
 import type { SMTPServer, SMTPServerSession } from 'smtp-server';
-import { OutpostError, ShuttingDownError, TooManyConnectionsError } from '../../core/errors.js';
+import { outpostError } from '../../core/errors.js';
 import { installCommandScreen } from './command-screen.js';
 import { SessionDeadlines } from './deadlines.js';
 import { replyText } from './replies.js';
@@ -18,19 +18,19 @@ const ALWAYS_DISABLED = ['XCLIENT', 'XFORWARD', 'WIZ', 'SHELL', 'KILL'];
 /** onConnect: throws the OutpostError to refuse the connection with. */
 export function admitConnection(context: SubmissionContext, server: SMTPServer, listener: ListenerName, session: SMTPServerSession): void {
   const { submission: limits } = context.config;
-  if (!context.services) throw new OutpostError('shutting_down', 'Outpost is starting; try again in a moment');
-  if (context.closing) throw new ShuttingDownError();
+  if (!context.intake) throw outpostError('shutting_down', 'Outpost is starting; try again in a moment');
+  if (context.closing) throw outpostError('shutting_down');
   const ip = session.remoteAddress;
   if (context.sessions.size >= limits.maxConnections) {
     context.logger.warn({ ip, limit: limits.maxConnections }, 'smtp submission: connection refused, total limit reached');
-    throw new TooManyConnectionsError(`Outpost has ${limits.maxConnections} submission connections open, its limit; try again in a moment`);
+    throw outpostError('too_many_connections', `Outpost has ${limits.maxConnections} submission connections open, its limit; try again in a moment`);
   }
   if (context.sessions.connectionsFrom(ip) >= limits.maxConnectionsPerIp) {
     context.logger.warn({ ip, limit: limits.maxConnectionsPerIp }, 'smtp submission: connection refused, per-address limit reached');
-    throw new TooManyConnectionsError(`too many connections from ${ip} (at most ${limits.maxConnectionsPerIp}); reuse or close the ones you have`);
+    throw outpostError('too_many_connections', `too many connections from ${ip} (at most ${limits.maxConnectionsPerIp}); reuse or close the ones you have`);
   }
   const connection = [...server.connections].find((candidate) => candidate.id === session.id);
-  if (!connection) throw new OutpostError('shutting_down', 'the connection closed while it was being set up');
+  if (!connection) throw outpostError('shutting_down', 'the connection closed while it was being set up');
 
   const deadlines = new SessionDeadlines(limits, (error) => {
     context.logger.info({ session: session.id, ip, reason: error.message }, 'smtp submission: session timed out');

@@ -1,5 +1,5 @@
 /**
- * First stage of every DATA stream: size, line length and the bytes behind
+ * First stream every DATA stream goes through: size, line length and the bytes behind
  * SMTP smuggling (CVE-2023-51764 class). smtp-server ends DATA only at
  * <CR><LF>.<CR><LF>, but passes a bare LF, a bare CR or a NUL through as
  * content; a lenient server further down the line may read "\n.\r\n",
@@ -12,7 +12,7 @@
  * whole message, and the reply then names the problem.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { InvalidMessageError, MessageTooLargeError, type OutpostError, UnsafeDataBytesError } from '../../core/errors.js';
+import { outpostError, OutpostError } from '../../core/errors.js';
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -42,7 +42,7 @@ export class DataChecks extends Transform {
     this.bytes += chunk.length;
     if (this.problem) return callback();
     if (this.bytes > this.limits.maxMessageBytes) {
-      this.problem = new MessageTooLargeError(`the message is larger than ${this.limits.maxMessageBytes} bytes, the SIZE this server announced`);
+      this.problem = outpostError('message_too_large', `the message is larger than ${this.limits.maxMessageBytes} bytes, the SIZE this server announced`);
       return callback();
     }
     this.problem = this.scan(chunk);
@@ -57,7 +57,7 @@ export class DataChecks extends Transform {
   private scan(chunk: Buffer): OutpostError | undefined {
     if (chunk.length === 0) return undefined;
     if (chunk.includes(NUL)) {
-      return new UnsafeDataBytesError('the message contains a NUL byte, which SMTP does not allow (RFC 5321 2.3.8) and which can hide the end of a message; encode binary content as base64');
+      return outpostError('unsafe_data_bytes', 'the message contains a NUL byte, which SMTP does not allow (RFC 5321 2.3.8) and which can hide the end of a message; encode binary content as base64');
     }
     if (this.pendingCr && chunk[0] !== LF) return bareCr();
     for (let at = chunk.indexOf(CR); at !== -1; at = chunk.indexOf(CR, at + 1)) {
@@ -67,7 +67,7 @@ export class DataChecks extends Transform {
     for (let at = chunk.indexOf(LF); at !== -1; at = chunk.indexOf(LF, at + 1)) {
       const afterCr = at > 0 ? chunk[at - 1] === CR : this.pendingCr;
       if (!afterCr) {
-        return new UnsafeDataBytesError('the message contains a bare LF (a line feed without carriage return); end every line with CRLF');
+        return outpostError('unsafe_data_bytes', 'the message contains a bare LF (a line feed without carriage return); end every line with CRLF');
       }
       // the line without its CRLF: what came before this chunk, plus this chunk up to the CR
       if (this.lineBytes + (at - lineStart) - 1 > this.limits.maxLineBytes) return this.lineTooLong();
@@ -82,12 +82,10 @@ export class DataChecks extends Transform {
   }
 
   private lineTooLong(): OutpostError {
-    return new InvalidMessageError(
-      `a line of the message is longer than ${this.limits.maxLineBytes} bytes (RFC 5322 2.1.1); encode long content as quoted-printable or base64`,
-    );
+    return outpostError('message_invalid', `a line of the message is longer than ${this.limits.maxLineBytes} bytes (RFC 5322 2.1.1); encode long content as quoted-printable or base64`);
   }
 }
 
 function bareCr(): OutpostError {
-  return new UnsafeDataBytesError('the message contains a bare CR (a carriage return not followed by a line feed); end every line with CRLF');
+  return outpostError('unsafe_data_bytes', 'the message contains a bare CR (a carriage return not followed by a line feed); end every line with CRLF');
 }

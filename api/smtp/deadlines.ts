@@ -9,7 +9,7 @@
  * When one runs out, `expire` is called once (the caller answers 421 4.4.2 and
  * closes). Timers are unref'd: they never keep the process alive.
  */
-import { SessionTimeoutError } from '../../core/errors.js';
+import { outpostError, OutpostError } from '../../core/errors.js';
 
 export interface DeadlineLimits {
   commandTimeoutMs: number;
@@ -25,7 +25,7 @@ export class SessionDeadlines {
 
   constructor(
     private readonly limits: DeadlineLimits,
-    private readonly expire: (error: SessionTimeoutError) => void,
+    private readonly expire: (error: OutpostError) => void,
   ) {}
 
   /** A complete line arrived, or Outpost answered: the client's time for its next line starts now. */
@@ -51,7 +51,7 @@ export class SessionDeadlines {
     if (this.expired) return;
     this.transactionTimer = setTimeout(() => {
       const seconds = Math.round(this.limits.transactionTimeoutMs / 1000);
-      this.fire(new SessionTimeoutError(`the mail transaction took longer than ${seconds} s (MAIL FROM to the end of DATA); closing the connection`));
+      this.fire(outpostError('session_timeout', `the mail transaction took longer than ${seconds} s (MAIL FROM to the end of DATA); closing the connection`));
     }, this.limits.transactionTimeoutMs).unref();
   }
 
@@ -83,10 +83,10 @@ export class SessionDeadlines {
       return;
     }
     const seconds = Math.round(this.limits.commandTimeoutMs / 1000);
-    this.fire(new SessionTimeoutError(`no complete command within ${seconds} s; closing the connection`));
+    this.fire(outpostError('session_timeout', `no complete command within ${seconds} s; closing the connection`));
   }
 
-  private fire(error: SessionTimeoutError): void {
+  private fire(error: OutpostError): void {
     if (this.expired) return;
     this.stop();
     this.expire(error);

@@ -9,8 +9,7 @@
  */
 import { domainToASCII } from 'node:url';
 import { envelopeAddressProblem } from '../../core/address.js';
-import { AuthRequiredError, DomainNotVerifiedError, RecipientAddressRefusedError, SenderAddressRefusedError } from '../../core/errors.js';
-import { checkQueueRoom } from '../../core/queue-guard.js';
+import { outpostError } from '../../core/errors.js';
 import type { SubmissionContext } from './session-state.js';
 
 /** The relay form an envelope path (what is between < and >) uses, as a phrase for a reply; undefined for a plain address. */
@@ -39,26 +38,22 @@ export function envelopeAddress(address: string): string {
 
 /** Checks MAIL FROM for the account `accountId`; throws the OutpostError to answer with. */
 export async function checkSender(context: SubmissionContext, accountId: string | undefined, rawAddress: string): Promise<void> {
-  if (!accountId) throw new AuthRequiredError('authenticate first (AUTH PLAIN or LOGIN, with your API key as the password)');
+  if (!accountId) throw outpostError('auth_required', 'authenticate first (AUTH PLAIN or LOGIN, with your API key as the password)');
   if (rawAddress === '') {
-    throw new SenderAddressRefusedError('the null sender <> is for bounces; give the sender address, on one of your verified domains');
+    throw outpostError('sender_address_refused', 'the null sender <> is for bounces; give the sender address, on one of your verified domains');
   }
   const address = envelopeAddress(rawAddress);
   const problem = envelopeAddressProblem(address);
-  if (problem) throw new SenderAddressRefusedError(`sender ${problem}`);
+  if (problem) throw outpostError('sender_address_refused', `sender ${problem}`);
+  const intake = context.intake;
+  if (!intake) throw outpostError('shutting_down');
   // before the body is sent, as REST checks before reading it
-  if (context.services) checkQueueRoom(context.services.queuedRecipients(), context.config.spool.maxQueuedRecipients);
-  const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-  const verified = await context.services?.domains.verifiedDomain(accountId, domain);
-  if (!verified) {
-    throw new DomainNotVerifiedError(
-      `${domain} is not a verified sending domain of this account: add it with POST /v1/domains, publish its dns_records, then POST /v1/domains/${domain}/verify`,
-    );
-  }
+  intake.checkQueueRoom();
+  await intake.requireVerifiedSender(accountId, address);
 }
 
 /** Checks one RCPT TO; throws the OutpostError to answer with. */
 export function checkRecipient(rawAddress: string): void {
   const problem = envelopeAddressProblem(envelopeAddress(rawAddress));
-  if (problem) throw new RecipientAddressRefusedError(`recipient ${problem}`);
+  if (problem) throw outpostError('recipient_address_refused', `recipient ${problem}`);
 }

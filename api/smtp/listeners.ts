@@ -5,12 +5,13 @@
  * given them the pipeline (until then a client gets 421 and comes back),
  * reloading their certificate without closing, and closed first on shutdown.
  */
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { SMTPServer } from 'smtp-server';
 import type { OutpostConfig, PortSetting } from '../../config/index.js';
+import type { FrontEnd, Intake } from '../../core/intake.js';
 import { listen } from '../../core/listen.js';
-import { SessionRegistry, type ListenerName, type SubmissionContext, type SubmissionServices } from './session-state.js';
+import { SessionRegistry, type ListenerName, type SubmissionContext } from './session-state.js';
 import { createSubmissionServer } from './submission-server.js';
 import { loadTlsCertificate, TLS_SETTINGS } from '../../core/tls-certificate.js';
 
@@ -19,7 +20,7 @@ const SPECS: { name: ListenerName; port: (config: OutpostConfig) => PortSetting;
   { name: 'submission_tls', port: (config) => config.submissionTlsPort, variable: 'OUTPOST_SUBMISSION_TLS_PORT' },
 ];
 
-export class SubmissionListeners {
+export class SubmissionListeners implements FrontEnd {
   private constructor(
     private readonly servers: Map<ListenerName, SMTPServer>,
     private readonly context: SubmissionContext,
@@ -31,7 +32,7 @@ export class SubmissionListeners {
       config,
       logger,
       sessions: new SessionRegistry(),
-      services: undefined,
+      intake: undefined,
       closing: false,
     };
     const listeners = new SubmissionListeners(new Map(), context);
@@ -51,29 +52,26 @@ export class SubmissionListeners {
     return listeners;
   }
 
-  /** From now on mail is taken and handed to `services`. */
-  serve(services: SubmissionServices): void {
-    this.context.services = services;
+  /** From now on mail is taken and handed to `intake`. */
+  serve(intake: Intake): void {
+    this.context.intake = intake;
   }
 
-  /** `host:port` a listener is bound to (port 0 resolved); undefined when it is off. */
-  address(name: ListenerName): string | undefined {
-    const address = this.servers.get(name)?.server.address() as AddressInfo | null | undefined;
-    return address ? `${address.address}:${address.port}` : undefined;
-  }
-
-  /** Each listener for /health; undefined when it is off. */
-  health(): Record<ListenerName, { listening: boolean } | undefined> {
+  /** Each listener by name (as /health names it); undefined when it is off. */
+  get listeners(): Record<ListenerName, Server | undefined> {
     return {
       submission: this.servers.get('submission')?.server,
       submission_tls: this.servers.get('submission_tls')?.server,
     };
   }
 
+  /** Nothing to cut: close() already ends every session at the end of its grace period. */
+  cut(): void {}
+
   /**
    * Reads the certificate files again and uses them for every new connection and
    * STARTTLS; sessions already open keep theirs, and the listeners stay open. A bad
-   * certificate is refused with a ConfigError and the old one stays in use.
+   * certificate is refused with a config_invalid error and the old one stays in use.
    */
   async reloadCertificate(): Promise<void> {
     if (this.servers.size === 0) return;

@@ -9,8 +9,8 @@
  */
 import type { Headers } from '@zone-eu/mailsplit';
 import libmime from 'libmime';
-import { InvalidMessageError } from '../../core/errors.js';
-import type { DeliveryOptions } from '../../core/message.js';
+import { outpostError } from '../../core/errors.js';
+import type { DeliveryOptions } from '../../core/intake.js';
 
 /** Tracking options are accepted and checked like REST's, though tracking is not built yet (they change nothing). */
 export interface TrackingOptions {
@@ -54,7 +54,7 @@ export function takeOutpostHeaders(headers: Headers): HeaderOptions {
     const values = headers.get(key).map(headerValue);
     if (key === TAGS_HEADER) result.tags = parseTags(values);
     else if (FLAG_HEADERS[key]) setFlag(result, FLAG_HEADERS[key], values);
-    else throw new InvalidMessageError(`${canonicalName(key)} is not an Outpost option; the X-Outpost-* headers are ${KNOWN}`);
+    else throw outpostError('message_invalid', `${canonicalName(key)} is not an Outpost option; the X-Outpost-* headers are ${KNOWN}`);
     headers.remove(key);
   }
   return result;
@@ -68,7 +68,7 @@ function headerValue(line: string): string {
 
 function setFlag(result: HeaderOptions, { header, flag, delivery }: (typeof FLAG_HEADERS)[string], values: string[]): void {
   const parsed = new Set(values.map((value) => parseFlag(header, value)));
-  if (parsed.size > 1) throw new InvalidMessageError(`${header} is given more than once, with different values; give it once`);
+  if (parsed.size > 1) throw outpostError('message_invalid', `${header} is given more than once, with different values; give it once`);
   const [value] = parsed;
   if (delivery) result.options[flag as keyof DeliveryOptions] = value;
   else result.tracking[flag as keyof TrackingOptions] = value;
@@ -77,16 +77,16 @@ function setFlag(result: HeaderOptions, { header, flag, delivery }: (typeof FLAG
 function parseFlag(header: string, value: string): boolean {
   if (/^(true|yes|1|on)$/i.test(value)) return true;
   if (/^(false|no|0|off)$/i.test(value)) return false;
-  throw new InvalidMessageError(`${header}: "${value.slice(0, 40)}" is not a boolean; write true or false`);
+  throw outpostError('message_invalid', `${header}: "${value.slice(0, 40)}" is not a boolean; write true or false`);
 }
 
 function parseTags(values: string[]): string[] {
   const tags = [...new Set(values.flatMap((value) => value.split(',')).map((tag) => tag.trim()).filter(Boolean))];
   for (const tag of tags) {
-    if (tag.length > MAX_TAG_LENGTH) throw new InvalidMessageError(`X-Outpost-Tags: "${tag.slice(0, 40)}..." is longer than ${MAX_TAG_LENGTH} characters`);
-    if (CONTROL_CHARACTER.test(tag)) throw new InvalidMessageError('X-Outpost-Tags: a tag contains control characters; remove them');
+    if (tag.length > MAX_TAG_LENGTH) throw outpostError('message_invalid', `X-Outpost-Tags: "${tag.slice(0, 40)}..." is longer than ${MAX_TAG_LENGTH} characters`);
+    if (CONTROL_CHARACTER.test(tag)) throw outpostError('message_invalid', 'X-Outpost-Tags: a tag contains control characters; remove them');
   }
-  if (tags.length > MAX_TAGS) throw new InvalidMessageError(`X-Outpost-Tags: ${tags.length} tags; at most ${MAX_TAGS}`);
+  if (tags.length > MAX_TAGS) throw outpostError('message_invalid', `X-Outpost-Tags: ${tags.length} tags; at most ${MAX_TAGS}`);
   return tags;
 }
 

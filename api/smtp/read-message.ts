@@ -15,7 +15,7 @@
  */
 import { Transform, Writable, type Duplex, type Readable, type TransformCallback } from 'node:stream';
 import { Joiner, Splitter, type SplitterChunk } from '@zone-eu/mailsplit';
-import { InvalidMessageError, MessageTooLargeError, OutpostError } from '../../core/errors.js';
+import { outpostError, isOutpostError, OutpostError } from '../../core/errors.js';
 import { DataChecks, type DataLimits } from './data-checks.js';
 import { takeOutpostHeaders, type HeaderOptions } from './outpost-headers.js';
 
@@ -64,25 +64,25 @@ export async function readMessage(data: Readable, limits: MessageLimits): Promis
 }
 
 interface PipeChain {
-  /** The first error of any stage. */
+  /** The first error of any stream. */
   readonly error: unknown;
-  /** Resolves when the last stage has finished, or at the first error (never rejects). */
+  /** Resolves when the last stream has finished, or at the first error (never rejects). */
   readonly done: Promise<void>;
   destroy(): void;
 }
 
 /**
- * The stages piped one into the next. Not stream.pipeline: for a message of a
- * few KB its per-stage end-of-stream bookkeeping and the AbortController it
+ * The streams piped one into the next. Not stream.pipeline: for a message of a
+ * few KB its per-stream end-of-stream bookkeeping and the AbortController it
  * aborts at every finish (a DOMException, stack trace included) cost about as
  * much CPU as mailsplit's splitting and joining (V8 profile of bench/e2e.ts).
  */
-function pipeChain(stages: [Duplex, ...Duplex[], Writable]): PipeChain {
-  const chain = { error: undefined as unknown, done: Promise.resolve(), destroy: () => stages.forEach((stage) => stage.destroy()) };
+function pipeChain(streams: [Duplex, ...Duplex[], Writable]): PipeChain {
+  const chain = { error: undefined as unknown, done: Promise.resolve(), destroy: () => streams.forEach((stream) => stream.destroy()) };
   chain.done = new Promise((resolve) => {
-    stages.at(-1)!.once('finish', resolve);
-    for (const stage of stages) {
-      stage.on('error', (error: unknown) => {
+    streams.at(-1)!.once('finish', resolve);
+    for (const stream of streams) {
+      stream.on('error', (error: unknown) => {
         if (chain.error !== undefined) return;
         chain.error = error;
         chain.destroy();
@@ -90,7 +90,7 @@ function pipeChain(stages: [Duplex, ...Duplex[], Writable]): PipeChain {
       });
     }
   });
-  for (let index = 0; index + 1 < stages.length; index++) (stages[index] as Duplex).pipe(stages[index + 1]!);
+  for (let index = 0; index + 1 < streams.length; index++) (streams[index] as Duplex).pipe(streams[index + 1]!);
   return chain;
 }
 
@@ -143,9 +143,9 @@ class OutpostHeaderReader extends Transform {
 }
 
 function asOutpostError(error: unknown, limits: MessageLimits): OutpostError {
-  if (error instanceof OutpostError) return error;
+  if (isOutpostError(error)) return error;
   if ((error as { code?: string }).code === 'EMAXLEN') {
-    return new MessageTooLargeError(`a header block of the message is larger than ${limits.maxHeaderBytes} bytes (or it has too many MIME parts)`);
+    return outpostError('message_too_large', `a header block of the message is larger than ${limits.maxHeaderBytes} bytes (or it has too many MIME parts)`);
   }
-  return new InvalidMessageError(`the message could not be read as MIME: ${(error as Error).message}`);
+  return outpostError('message_invalid', `the message could not be read as MIME: ${(error as Error).message}`);
 }

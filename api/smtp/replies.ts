@@ -6,7 +6,7 @@
  * (command-screen.ts) keeps smtp-server from adding a second one.
  */
 import type { Logger } from 'pino';
-import { OutpostError } from '../../core/errors.js';
+import { isOutpostError, OutpostError } from '../../core/errors.js';
 
 /** What smtp-server's handler callbacks take as an error. */
 export type SmtpServerError = Error & { responseCode: number };
@@ -26,7 +26,7 @@ export function replyText(error: OutpostError): { code: number; text: string } {
  * 451 4.3.0, so the client keeps the message and tries again.
  */
 export function smtpServerError(error: unknown, logger: Logger, context: Record<string, unknown>): SmtpServerError {
-  if (error instanceof OutpostError) {
+  if (isOutpostError(error)) {
     const { code, text } = replyText(error);
     return Object.assign(new Error(text), { responseCode: code });
   }

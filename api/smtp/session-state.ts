@@ -1,6 +1,6 @@
 /**
- * What the submission listeners share: the services they feed and the
- * failed-AUTH throttle (set once the pipeline exists), the settings, and one record per
+ * What the submission listeners share: the Intake they feed (set once the core
+ * is ready), the settings, and one record per
  * open connection (client address, its smtp-server connection, its deadlines).
  * The registry's counts are what the connection limits are checked against;
  * it holds no message data.
@@ -8,11 +8,7 @@
 import type { Logger } from 'pino';
 import type { SMTPServer } from 'smtp-server';
 import type { OutpostConfig } from '../../config/index.js';
-import type { AccountService } from '../../core/accounts/accounts.js';
-import type { DomainService } from '../../core/domains/domains.js';
-import type { Submission } from '../../core/message.js';
-import type { Receipt } from '../../core/receive/queue.js';
-import type { AuthThrottle } from '../../core/accounts/auth-throttle.js';
+import type { Intake } from '../../core/intake.js';
 import type { SessionDeadlines } from './deadlines.js';
 
 /** smtp-server's connection class, as its typings expose it through SMTPServer#connections. */
@@ -21,24 +17,12 @@ export type SmtpConnection = SMTPServer['connections'] extends Set<infer Connect
 /** The two listeners; also their names in /health. */
 export type ListenerName = 'submission' | 'submission_tls';
 
-/** What a submitted message goes to; given by Outpost once its pipeline exists. */
-export interface SubmissionServices {
-  accounts: AccountService;
-  domains: DomainService;
-  /** Resolves once the message is durably queued (Outpost#submit). */
-  submit(submission: Submission): Promise<Receipt>;
-  /** Recipients in this node's queue, for the queue guard. */
-  queuedRecipients(): number;
-  /** Failed-AUTH counts and lockouts, in the shared store (one for every node in cluster mode). */
-  throttle: AuthThrottle;
-}
-
 export interface SubmissionContext {
   config: OutpostConfig;
   logger: Logger;
   sessions: SessionRegistry;
   /** undefined until Outpost is ready to take mail: connections are refused with 421 until then. */
-  services: SubmissionServices | undefined;
+  intake: Intake | undefined;
   /** Set when shutdown begins. */
   closing: boolean;
 }

@@ -6,7 +6,7 @@
  * costs the same hash as a known one.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ForbiddenError, InvalidRequestError, NotFoundError, UnauthorizedError } from '../errors.js';
+import { outpostError } from '../errors.js';
 import { KeyedSerializer } from '../store/keyed-serializer.js';
 import type { SharedCollection, SharedStore } from '../store/shared-store.js';
 
@@ -73,7 +73,7 @@ export class AccountService {
   async create(name: string): Promise<{ account: Account; apiKey: string }> {
     const trimmed = name.trim();
     if (!trimmed || trimmed.length > 100 || /\p{Cc}/u.test(trimmed)) {
-      throw new InvalidRequestError('name: give 1-100 printable characters, e.g. {"name": "acme"}');
+      throw outpostError('invalid_request', 'name: give 1-100 printable characters, e.g. {"name": "acme"}');
     }
     const id = `a${randomBytes(10).toString('hex')}`;
     const { apiKey, keyHash } = newKeyFor(id);
@@ -89,7 +89,7 @@ export class AccountService {
 
   async get(id: string): Promise<Account> {
     const account = /^a[0-9a-f]{20}$/.test(id) ? await this.accounts.get(id) : undefined;
-    if (!account) throw new NotFoundError(`no account ${id}`);
+    if (!account) throw outpostError('not_found', `no account ${id}`);
     return account;
   }
 
@@ -129,9 +129,9 @@ export class AccountService {
     const expected = Buffer.from(account?.keyHash ?? UNKNOWN_ACCOUNT_HASH, 'hex');
     const given = Buffer.from(hashSecret(match?.[2] ?? apiKey), 'hex');
     if (!timingSafeEqual(expected, given) || !account) {
-      throw new UnauthorizedError('invalid API key; send Authorization: Bearer <api_key> with a key from POST /v1/accounts');
+      throw outpostError('unauthorized', 'invalid API key; send Authorization: Bearer <api_key> with a key from POST /v1/accounts');
     }
-    if (account.status !== 'active') throw new ForbiddenError(`account ${account.id} is disabled; an admin can enable it again`);
+    if (account.status !== 'active') throw outpostError('forbidden', `account ${account.id} is disabled; an admin can enable it again`);
     return account;
   }
 }

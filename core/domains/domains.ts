@@ -7,7 +7,7 @@
 import { createPrivateKey } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DnsResolver } from '../dns-resolver.js';
-import { DomainExistsError, InvalidRequestError, NotFoundError } from '../errors.js';
+import { outpostError } from '../errors.js';
 import type { EventBus } from '../events.js';
 import { KeyedSerializer } from '../store/keyed-serializer.js';
 import type { SharedCollection, SharedStore } from '../store/shared-store.js';
@@ -46,14 +46,14 @@ export class DomainService {
 
   async create(accountId: string, name: string, algorithm: DkimAlgorithm = 'rsa'): Promise<DomainRecord> {
     const domain = name.trim().toLowerCase().replace(/\.$/, '');
-    if (!DOMAIN_NAME.test(domain)) throw new InvalidRequestError(`domain: "${name}" is not a domain name like example.com`);
+    if (!DOMAIN_NAME.test(domain)) throw outpostError('invalid_request', `domain: "${name}" is not a domain name like example.com`);
     return this.perDomain.run(domain, () => this.createUnlocked(accountId, domain, algorithm));
   }
 
   private async createUnlocked(accountId: string, domain: string, algorithm: DkimAlgorithm): Promise<DomainRecord> {
     const existing = await this.domains.get(domain);
     if (existing) {
-      throw new DomainExistsError(existing.accountId === accountId ? `${domain} is already added; verify it with POST /v1/domains/${domain}/verify` : `${domain} is registered by another account`);
+      throw outpostError('domain_exists', existing.accountId === accountId ? `${domain} is already added; verify it with POST /v1/domains/${domain}/verify` : `${domain} is registered by another account`);
     }
     const now = this.deps.now();
     const record: DomainRecord = { domain, accountId, status: 'pending', createdAt: now, dkim: { active: this.newKey(algorithm, now) }, defaults: {} };
@@ -63,7 +63,7 @@ export class DomainService {
 
   async get(accountId: string, name: string): Promise<DomainRecord> {
     const record = await this.domains.get(name.toLowerCase());
-    if (!record || record.accountId !== accountId) throw new NotFoundError(`no domain ${name} in this account; add it with POST /v1/domains`);
+    if (!record || record.accountId !== accountId) throw outpostError('not_found', `no domain ${name} in this account; add it with POST /v1/domains`);
     return record;
   }
 
@@ -121,6 +121,23 @@ export class DomainService {
   async verifiedDomain(accountId: string, name: string): Promise<DomainRecord | undefined> {
     const record = await this.domains.get(name.toLowerCase());
     return record && record.accountId === accountId && record.status === 'verified' ? record : undefined;
+  }
+
+  /**
+   * The verified domain of `address` (its part after the last @) for `accountId`,
+   * or the domain_not_verified error with the one reply text every front end and
+   * plugin gives for it.
+   */
+  async requireVerified(accountId: string, address: string): Promise<DomainRecord> {
+    const domain = address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+    const record = await this.verifiedDomain(accountId, domain);
+    if (!record) {
+      throw outpostError(
+        'domain_not_verified',
+        `${domain} is not a verified sending domain of this account: add it with POST /v1/domains, publish its dns_records, then POST /v1/domains/${domain}/verify`,
+      );
+    }
+    return record;
   }
 
   /** The key to sign mail from `record.domain` with (decrypted and parsed once per key). */

@@ -7,14 +7,14 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ConfigError } from '../errors.js';
+import { outpostError } from '../errors.js';
 
 export class SecretBox {
   private constructor(private readonly key: Buffer) {}
 
   static async load(configured: string | undefined, dataDir: string): Promise<SecretBox> {
     if (configured) {
-      if (!/^[0-9a-fA-F]{64}$/.test(configured)) throw new ConfigError('OUTPOST_SECRET_KEY must be 64 hex characters (32 bytes); generate one with: openssl rand -hex 32');
+      if (!/^[0-9a-fA-F]{64}$/.test(configured)) throw outpostError('config_invalid', 'OUTPOST_SECRET_KEY must be 64 hex characters (32 bytes); generate one with: openssl rand -hex 32');
       return new SecretBox(Buffer.from(configured, 'hex'));
     }
     const file = path.join(dataDir, 'secret.key');

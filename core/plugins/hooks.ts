@@ -5,14 +5,15 @@
  * is a temporary failure, never a silent pass. Every call is bounded by a timeout
  * and its verdict is recorded on the message's results.
  */
-import { ERROR_REPLIES, PluginFailedError, PluginInvalidError, type ErrorCode } from '../errors.js';
+import { isErrorCode, isOutpostError, outpostError, type OutpostError } from '../errors.js';
+import type { InboundMessage } from '../inbound-message.js';
 import type { PipelineMessage } from '../message.js';
 import type { DeliveryGroup } from '../send/delivery-group.js';
 
 /** What a hook answers. Returning nothing means continue. */
 export type Verdict =
   | { action: 'continue' }
-  | { action: 'reject' | 'defer'; code: number; status: string; text: string; errorCode?: ErrorCode };
+  | { action: 'reject' | 'defer'; code: number; status: string; text: string; errorCode?: string };
 
 export type HookReturn = Verdict | void | Promise<Verdict | void>;
 
@@ -21,20 +22,21 @@ export const verdict = {
   continue: (): Verdict => ({ action: 'continue' }),
   /**
    * Permanent refusal: `reject(550, '5.7.1', 'message looks like spam')`. `errorCode`
-   * (from core/errors.ts) sets the REST error code and status instead of `message_rejected`.
+   * (a code of the error registry, core/errors.ts, or one the plugin registered with
+   * api.registerErrorCode) sets the REST error code and status instead of `message_rejected`.
    */
-  reject: (code: number, status: string, text: string, errorCode?: ErrorCode): Verdict => checkedReply('reject', code, status, text, errorCode),
+  reject: (code: number, status: string, text: string, errorCode?: string): Verdict => checkedReply('reject', code, status, text, errorCode),
   /** Temporary refusal: `defer(451, '4.7.1', 'try again later')`. */
-  defer: (code: number, status: string, text: string, errorCode?: ErrorCode): Verdict => checkedReply('defer', code, status, text, errorCode),
+  defer: (code: number, status: string, text: string, errorCode?: string): Verdict => checkedReply('defer', code, status, text, errorCode),
 };
 
-function checkedReply(action: 'reject' | 'defer', code: number, status: string, text: string, errorCode?: ErrorCode): Verdict {
+function checkedReply(action: 'reject' | 'defer', code: number, status: string, text: string, errorCode?: string): Verdict {
   const expectedClass = action === 'reject' ? 5 : 4;
   if (Math.floor(code / 100) !== expectedClass || !new RegExp(`^${expectedClass}\\.\\d{1,3}\\.\\d{1,3}$`).test(status)) {
-    throw new PluginInvalidError(`${action} needs a ${expectedClass}xx code and a ${expectedClass}.x.y status, got ${code} ${status}`);
+    throw outpostError('plugin_invalid', `${action} needs a ${expectedClass}xx code and a ${expectedClass}.x.y status, got ${code} ${status}`);
   }
-  if (/[\r\n]/.test(text)) throw new PluginInvalidError('a verdict text must be one line (no CR or LF)');
-  if (errorCode !== undefined && !(errorCode in ERROR_REPLIES)) throw new PluginInvalidError(`unknown error code "${errorCode}"`);
+  if (/[\r\n]/.test(text)) throw outpostError('plugin_invalid', 'a verdict text must be one line (no CR or LF)');
+  if (errorCode !== undefined && !isErrorCode(errorCode)) throw outpostError('plugin_invalid', `unknown error code "${errorCode}"; use a code of core/errors.ts or register it first with api.registerErrorCode()`);
   return { action, code, status, text, ...(errorCode ? { errorCode } : {}) };
 }
 
@@ -58,10 +60,16 @@ export interface Hooks {
   'message:queue': (message: PipelineMessage, context: HookContext) => HookReturn;
   /** Before each delivery attempt of a group of recipients: defer or bounce them, or continue. */
   'delivery:before': (group: DeliveryGroup, context: HookContext) => HookReturn;
+  /**
+   * Mail that arrived on the inbound MX listener (bounces, complaints, replies to
+   * return paths), before it is answered: reject refuses it at the end of DATA,
+   * defer asks the sender to try again, continue accepts it.
+   */
+  'mx:message': (message: InboundMessage, context: HookContext) => HookReturn;
 }
 
 export type HookName = keyof Hooks;
-export const HOOK_NAMES: readonly HookName[] = ['message:validate', 'message:scan', 'message:sign', 'message:queue', 'delivery:before'];
+export const HOOK_NAMES: readonly HookName[] = ['message:validate', 'message:scan', 'message:sign', 'message:queue', 'delivery:before', 'mx:message'];
 
 export interface HookOptions {
   /** Lower runs first; built-ins use 0-100, third parties default to 500. */
@@ -98,9 +106,9 @@ export class HookRegistry {
   /** Registers `fn` for `name`; unknown names fail at registration, not at first message. */
   add<K extends HookName>(plugin: string, name: K, fn: Hooks[K], options: HookOptions = {}): void {
     if (!HOOK_NAMES.includes(name)) {
-      throw new PluginInvalidError(`plugin ${plugin}: unknown hook "${String(name)}"; known hooks: ${HOOK_NAMES.join(', ')}`);
+      throw outpostError('plugin_invalid', `plugin ${plugin}: unknown hook "${String(name)}"; known hooks: ${HOOK_NAMES.join(', ')}`);
     }
-    if (typeof fn !== 'function') throw new PluginInvalidError(`plugin ${plugin}: hook ${name} must be a function`);
+    if (typeof fn !== 'function') throw outpostError('plugin_invalid', `plugin ${plugin}: hook ${name} must be a function`);
     const list = this.hooks.get(name) ?? [];
     list.push({ plugin, order: options.order ?? 500, fn: fn as Hooks[HookName] });
     // stable sort: equal orders keep registration order
@@ -137,7 +145,7 @@ export class HookRegistry {
       timer = setTimeout(() => {
         timedOut = true;
         controller?.abort();
-        reject(new PluginFailedError(`plugin ${hook.plugin}: hook ${name} did not answer within ${this.timeoutMs} ms`));
+        reject(outpostError('plugin_failed', `plugin ${hook.plugin}: hook ${name} did not answer within ${this.timeoutMs} ms`));
       }, this.timeoutMs);
     });
     try {
@@ -158,7 +166,8 @@ export class HookRegistry {
       }
       return answer;
     } catch (error) {
-      if (error instanceof PluginFailedError) return failureVerdict(error.message);
+      if (isOutpostError(error) && error.code !== 'plugin_failed') return verdictOfError(error);
+      if (isOutpostError(error)) return failureVerdict(error.message);
       return failureVerdict(`plugin ${hook.plugin}: hook ${name} failed: ${(error as Error)?.message ?? String(error)}`);
     } finally {
       clearTimeout(timer);
@@ -169,6 +178,16 @@ export class HookRegistry {
 function isVerdict(value: unknown): value is Verdict {
   const action = (value as { action?: unknown } | null)?.action;
   return action === 'continue' || action === 'reject' || action === 'defer';
+}
+
+/**
+ * An error of the registry a hook let through (a facade's refusal, such as
+ * domains.requireVerified's domain_not_verified) answers with its own reply and
+ * code: a 5xx one rejects, anything else defers.
+ */
+function verdictOfError(error: OutpostError): Verdict {
+  const { code, status, text } = error.smtpReply();
+  return { action: code >= 500 ? 'reject' : 'defer', code, status, text: text.replace(/[\r\n]+/g, ' '), errorCode: error.code };
 }
 
 /** A failing plugin means "try again later", never "accepted". */

@@ -1,9 +1,211 @@
 /**
- * Everything a plugin author imports, in one place (`outpost/plugin`): the
- * plugin definition helper, verdict builders, and the types hooks receive.
+ * The public plugin API: everything a plugin imports, from one module, exported
+ * by the package as `outpost/plugin`. Built-in plugins (plugins/) import nothing
+ * else, so a third party can write whatever they do. A plugin is an object with
+ * a name, optional settings and a register() function; register() receives a
+ * PluginApi: typed hooks on the pipeline stages, events, and narrow facades on
+ * the parts of Outpost a plugin may use (sending domains, accounts, suppression
+ * lists, webhooks, metrics, HTTP routes under its own prefix). Nothing here
+ * hands out the spool, the scheduler or a store: a plugin can change what it
+ * is given and answer with a verdict, never reach around the pipeline.
  */
-export { definePlugin, type OutpostPlugin, type PluginApi } from './registry.js';
-export { verdict, type Verdict, type Hooks, type HookContext, type HookOptions } from './hooks.js';
-export type { PipelineMessage, PipelineRecipient, DeliveryOptions } from '../message.js';
+import type { Logger } from 'pino';
+import type { SettingsTable, ValuesOf } from '../../config/setting.js';
+import type { DomainDefaults } from '../domains/domain-record.js';
+import type { EventListener, EventName } from '../events.js';
+import type { SuppressionReason } from '../suppressions/suppressions.js';
+import type { HookName, HookOptions, Hooks } from './hooks.js';
+
+export { setting, parse, type Setting, type SettingsTable, type ValuesOf } from '../../config/setting.js';
+export { verdict, type Verdict, type Hooks, type HookName, type HookContext, type HookOptions } from './hooks.js';
+export type { PipelineMessage, PipelineRecipient, DeliveryOptions, MessageAuthor } from '../message.js';
+export type { InboundMessage, InboundRecipient } from '../inbound-message.js';
 export type { DeliveryGroup } from '../send/delivery-group.js';
 export type { OutpostEvents, AttemptRecord } from '../events.js';
+export type { DomainDefaults } from '../domains/domain-record.js';
+export type { SuppressionReason } from '../suppressions/suppressions.js';
+
+/** A verified sending domain of an account, as a plugin sees it. */
+export interface SendingDomain {
+  /** Lower-case A-label, e.g. `acme.test`. */
+  readonly name: string;
+  /** Where this domain's return paths live (`bounce.acme.test`), published as MX to Outpost. */
+  readonly returnPathDomain: string;
+  /** The domain's defaults for the starred send options (PATCH /v1/domains/:domain). */
+  readonly defaults: Readonly<DomainDefaults>;
+  /** The active DKIM key's public half; the private key never leaves the core. */
+  readonly signingKey: { readonly selector: string; readonly algorithm: 'rsa' | 'ed25519' };
+  /**
+   * The DKIM-Signature header value (relaxed/relaxed, sha256) for a CRLF-clean
+   * header block and body, made with the domain's active key off the event loop.
+   */
+  signDkim(headerBlock: Buffer, body: Buffer, signedHeaders: readonly string[]): Promise<string>;
+}
+
+export interface SendingDomains {
+  /** The account's verified domain `name`, or undefined (unknown, pending, another account's). */
+  verified(accountId: string, name: string): Promise<SendingDomain | undefined>;
+  /**
+   * The verified domain of `address` (its part after the last @), or throws the
+   * registry's domain_not_verified error with its one reply text; a hook that
+   * lets it through rejects the message with it (REST 422, SMTP 550 5.7.1).
+   */
+  requireVerified(accountId: string, address: string): Promise<SendingDomain>;
+}
+
+/** An account as a plugin sees it: never its key. */
+export interface PluginAccount {
+  readonly id: string;
+  readonly name: string;
+  readonly status: 'active' | 'disabled';
+}
+
+export interface Accounts {
+  get(accountId: string): Promise<PluginAccount | undefined>;
+}
+
+export interface SuppressionEntry {
+  readonly address: string;
+  readonly reason: SuppressionReason;
+  readonly createdAt: number;
+}
+
+/** Each account's suppression list (GET /v1/suppressions shows the same). */
+export interface Suppressions {
+  /** The entry for `address` (compared case-insensitively), or undefined. */
+  find(accountId: string, address: string): Promise<SuppressionEntry | undefined>;
+  /** Adds `address`; `created` is false when it was listed already (the first reason stays). */
+  add(accountId: string, address: string, reason: SuppressionReason, detail?: string): Promise<{ created: boolean }>;
+}
+
+/** The event types an account's webhooks may subscribe to. */
+export type WebhookEventType = 'accepted' | 'delivered' | 'deferred' | 'bounced';
+
+export interface Webhooks {
+  /**
+   * Sends `data` as a `type` event to every webhook of the account that asked for
+   * it: signed, retried on failure, never blocking the caller.
+   */
+  publish(accountId: string, type: WebhookEventType, data: Record<string, unknown>): void;
+}
+
+/** Label values of one observation, by label name. */
+export type MetricLabels = Record<string, string | number>;
+
+export interface PluginCounter {
+  inc(labels?: MetricLabels, value?: number): void;
+}
+export interface PluginGauge {
+  set(value: number, labels?: MetricLabels): void;
+}
+export interface PluginHistogram {
+  observe(value: number, labels?: MetricLabels): void;
+}
+
+/**
+ * Metrics served by GET /metrics. A name (snake_case) becomes
+ * `outpost_plugin_<plugin>_<name>`: `scanned_total` of plugin `virus-scan` is
+ * `outpost_plugin_virus_scan_scanned_total`; a name used twice fails at registration.
+ */
+export interface PluginMetrics {
+  counter(name: string, help: string, labelNames?: readonly string[]): PluginCounter;
+  gauge(name: string, help: string, labelNames?: readonly string[]): PluginGauge;
+  histogram(name: string, help: string, options?: { labelNames?: readonly string[]; buckets?: readonly number[] }): PluginHistogram;
+}
+
+/** An HTTP request to one of the plugin's routes: what a handler may read, nothing of the server. */
+export interface PluginHttpRequest {
+  readonly method: string;
+  /** The path below the plugin's prefix, e.g. `/o/abc` for GET /tracking/o/abc. */
+  readonly path: string;
+  /** Named parts of the route's path (`/o/:token` gives `token`), URL-decoded. */
+  readonly params: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string | string[]>>;
+  /** Header names lower-cased. */
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The request body, at most 64 KiB (larger requests are answered 413 before the handler runs). */
+  readonly body: Buffer;
+  /** The client's address. */
+  readonly ip: string;
+}
+
+export interface PluginHttpResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+export type PluginRouteHandler = (request: PluginHttpRequest) => PluginHttpResponse | Promise<PluginHttpResponse>;
+
+/**
+ * HTTP routes on Outpost's HTTP listener, under the plugin's own prefix
+ * `/<plugin name>` (tracking and unsubscribe links point there, below
+ * OUTPOST_PUBLIC_URL). A handler that throws is answered 500 with the registry's
+ * error shape and logged; it never takes the server down.
+ */
+export interface PluginHttp {
+  /** `/<plugin name>`: where this plugin's routes live. */
+  readonly prefix: string;
+  /** The absolute URL of `path` below the prefix, on OUTPOST_PUBLIC_URL (for links in mail). */
+  urlFor(path: string): string;
+  get(path: string, handler: PluginRouteHandler): void;
+  post(path: string, handler: PluginRouteHandler): void;
+}
+
+/** The Outpost-wide settings a plugin may read. */
+export interface OutpostIdentity {
+  /** OUTPOST_HOSTNAME: the EHLO name and Message-ID domain. */
+  readonly hostname: string;
+  /** OUTPOST_PUBLIC_URL: base of links that point back to Outpost. */
+  readonly publicUrl: string;
+}
+
+/** How an error code a plugin registers is answered on each front end. */
+export interface ErrorReply {
+  /** HTTP status of the REST answer (4xx or 5xx). */
+  http: number;
+  /** SMTP reply code and enhanced status, e.g. 550 and '5.7.1'. */
+  smtpCode: number;
+  smtpStatus: string;
+}
+
+export interface PluginApi<Settings extends SettingsTable = SettingsTable> {
+  /** The plugin's name, as given in its definition. */
+  readonly name: string;
+  /** The plugin's own settings, read from their variables and checked before register() runs. */
+  readonly config: Readonly<ValuesOf<Settings>>;
+  /** Outpost-wide settings plugins may need. */
+  readonly outpost: OutpostIdentity;
+  /** A pino logger tagged with the plugin's name. */
+  readonly logger: Logger;
+  /** Adds `fn` to the hook `name`; the type of `fn` follows from the name. */
+  addHook<K extends HookName>(name: K, fn: Hooks[K], options?: HookOptions): void;
+  /** Observes an event; the listener cannot change the outcome. */
+  on<E extends EventName>(event: E, listener: EventListener<E>): void;
+  /**
+   * Adds a stable error code of the plugin's own (snake_case, not one of
+   * core/errors.ts) to the registry, so `verdict.reject(..., code)` answers REST
+   * clients with it and its HTTP status. Registering the same code again with
+   * the same replies is allowed (a restart in one process).
+   */
+  registerErrorCode(code: string, reply: ErrorReply): void;
+  readonly domains: SendingDomains;
+  readonly accounts: Accounts;
+  readonly suppressions: Suppressions;
+  readonly webhooks: Webhooks;
+  readonly metrics: PluginMetrics;
+  readonly http: PluginHttp;
+}
+
+export interface OutpostPlugin<Settings extends SettingsTable = SettingsTable> {
+  /** Unique; lower-case letters, digits and dashes. Shown in logs, hook results and metrics; its HTTP prefix. */
+  name: string;
+  /** The plugin's settings (see `setting`): each with its variable, default, parser and doc. */
+  settings?: Settings;
+  register(api: PluginApi<Settings>): void | Promise<void>;
+}
+
+/** Identity function that gives a plugin object its types (the settings' values follow from `settings`). */
+export function definePlugin<Settings extends SettingsTable = SettingsTable>(plugin: OutpostPlugin<Settings>): OutpostPlugin<Settings> {
+  return plugin;
+}

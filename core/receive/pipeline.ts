@@ -1,14 +1,14 @@
 /**
- * The submission pipeline: validate → scan → sign → queue. Every front end
+ * The receiving pipeline: validate → scan → sign → queue. Every front end
  * (REST, SMTP submission, code) calls submit(); it resolves with a receipt
  * only once the message is durably queued, and rejects with an OutpostError
  * whose code and reply the front end passes on. (Deliver runs later, from the
  * spool, on the sending side.)
  */
 import type { Logger } from 'pino';
-import { OutpostError, ShuttingDownError } from '../errors.js';
+import { outpostError, isOutpostError } from '../errors.js';
 import type { EventBus } from '../events.js';
-import { PipelineMessage, type Submission } from '../message.js';
+import { PipelineMessage, type NewMessage } from '../message.js';
 import { newMessageId } from '../spool/records.js';
 import type { HookRegistry } from '../plugins/hooks.js';
 import { queueStage, type QueueStageDeps, type Receipt } from './queue.js';
@@ -35,17 +35,17 @@ export class Pipeline {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  submit(submission: Submission): Promise<Receipt> {
-    if (!this.accepting) return Promise.reject(new ShuttingDownError());
-    const work = this.process(submission);
+  submit(newMessage: NewMessage): Promise<Receipt> {
+    if (!this.accepting) return Promise.reject(outpostError('shutting_down'));
+    const work = this.process(newMessage);
     this.inFlight.add(work);
     void work.catch(() => undefined).finally(() => this.inFlight.delete(work));
     return work;
   }
 
-  private async process(submission: Submission): Promise<Receipt> {
+  private async process(newMessage: NewMessage): Promise<Receipt> {
     const now = this.deps.now();
-    const message = new PipelineMessage(newMessageId(now), submission, now);
+    const message = new PipelineMessage(newMessageId(now), newMessage, now);
     try {
       await validateStage(message, this.deps.hooks, { maxMessageBytes: this.deps.maxMessageBytes });
       await scanStage(message, this.deps.hooks);
@@ -54,7 +54,7 @@ export class Pipeline {
       this.deps.logger.info({ messageId: message.id, from: message.from, accepted: receipt.accepted, rejected: receipt.rejected }, 'message queued');
       return receipt;
     } catch (error) {
-      if (error instanceof OutpostError) {
+      if (isOutpostError(error)) {
         const reply = error.smtpReply();
         this.deps.events.emit('message:rejected', { messageId: message.id, from: message.from, ...reply, at: this.deps.now() });
         this.deps.logger.info({ messageId: message.id, code: error.code, reason: error.message }, 'message refused');

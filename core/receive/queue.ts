@@ -7,7 +7,7 @@ import type { EventBus } from '../events.js';
 import type { PipelineMessage, RecipientState } from '../message.js';
 import type { RecipientRecord } from '../spool/records.js';
 import type { Spool } from '../spool/spool.js';
-import { SpoolTransaction } from '../spool/batch.js';
+import { SpoolBatch } from '../spool/batch.js';
 import type { StatusStore } from '../status/status-store.js';
 import type { HookRegistry } from '../plugins/hooks.js';
 import { runMessageHooks } from './stage-hooks.js';
@@ -36,7 +36,7 @@ export async function queueStage(message: PipelineMessage, deps: QueueStageDeps)
 
   const now = deps.now();
   const raw = message.toBuffer();
-  const tx = new SpoolTransaction();
+  const batch = new SpoolBatch();
   const toDeliver: RecipientRecord[] = [];
   message.recipients.forEach((recipient, index) => {
     if (recipient.state !== 'queued') return;
@@ -52,8 +52,8 @@ export async function queueStage(message: PipelineMessage, deps: QueueStageDeps)
     });
   });
   if (toDeliver.length > 0) {
-    deps.spool.stageMessage(
-      tx,
+    deps.spool.putMessage(
+      batch,
       {
         id: message.id,
         from: message.returnPath ?? message.from,
@@ -68,8 +68,8 @@ export async function queueStage(message: PipelineMessage, deps: QueueStageDeps)
       deps.bodyChunkBytes,
     );
   }
-  deps.status.stageMessage(
-    tx,
+  deps.status.putMessage(
+    batch,
     {
       id: message.id,
       ...(message.accountId ? { accountId: message.accountId } : {}),
@@ -87,13 +87,13 @@ export async function queueStage(message: PipelineMessage, deps: QueueStageDeps)
       updatedAt: now,
     })),
   );
-  deps.status.stageEvent(tx, message.id, { type: 'accepted', at: now });
+  deps.status.putEvent(batch, message.id, { type: 'accepted', at: now });
   for (const recipient of message.recipients) {
     if (recipient.state !== 'queued') {
-      deps.status.stageEvent(tx, message.id, { type: recipient.state, at: now, recipient: recipient.address, reason: recipient.reason ?? recipient.state });
+      deps.status.putEvent(batch, message.id, { type: recipient.state, at: now, recipient: recipient.address, reason: recipient.reason ?? recipient.state });
     }
   }
-  tx.afterCommit(() =>
+  batch.afterCommit(() =>
     deps.events.emit('message:accepted', {
       messageId: message.id,
       ...(message.accountId === undefined ? {} : { accountId: message.accountId }),
@@ -103,7 +103,7 @@ export async function queueStage(message: PipelineMessage, deps: QueueStageDeps)
       at: now,
     }),
   );
-  await deps.spool.commit(tx);
+  await deps.spool.commit(batch);
   deps.spool.announceQueued(toDeliver);
 
   const accepted = message.recipients.filter((recipient) => recipient.state === 'queued' || recipient.state === 'test').length;

@@ -3,7 +3,7 @@
  * record each verdict on the message's results and turn a refusal into the
  * MessageRejectedError that carries the plugin's own SMTP reply.
  */
-import { MessageRejectedError } from '../errors.js';
+import { pluginRefusal } from '../errors.js';
 import type { PipelineMessage } from '../message.js';
 import type { HookRegistry } from '../plugins/hooks.js';
 
@@ -12,5 +12,5 @@ export type MessageHookName = 'message:validate' | 'message:scan' | 'message:sig
 export async function runMessageHooks(hooks: HookRegistry, name: MessageHookName, message: PipelineMessage): Promise<void> {
   const { verdict, plugin } = await hooks.run(name, message, (result) => message.results.push({ hook: name, ...result }));
   if (verdict.action === 'continue') return;
-  throw new MessageRejectedError({ code: verdict.code, status: verdict.status, text: verdict.text }, plugin ?? name, verdict.errorCode);
+  throw pluginRefusal({ code: verdict.code, status: verdict.status, text: verdict.text }, plugin ?? name, verdict.errorCode);
 }

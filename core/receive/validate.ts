@@ -5,7 +5,7 @@
  * when no recipient is left.
  */
 import { envelopeAddressProblem } from '../address.js';
-import { InvalidMessageError, MessageTooLargeError, NoValidRecipientsError } from '../errors.js';
+import { outpostError } from '../errors.js';
 import type { PipelineMessage } from '../message.js';
 import type { HookRegistry } from '../plugins/hooks.js';
 import { runMessageHooks } from './stage-hooks.js';
@@ -13,13 +13,13 @@ import { runMessageHooks } from './stage-hooks.js';
 export async function validateStage(message: PipelineMessage, hooks: HookRegistry, limits: { maxMessageBytes: number }): Promise<void> {
   const size = message.headers.build().length + message.body.length;
   if (size > limits.maxMessageBytes) {
-    throw new MessageTooLargeError(`message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes`);
+    throw outpostError('message_too_large', `message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes`);
   }
   if (message.from !== '') {
     const problem = envelopeAddressProblem(message.from);
-    if (problem) throw new InvalidMessageError(`sender: ${problem}`);
+    if (problem) throw outpostError('message_invalid', `sender: ${problem}`);
   }
-  if (message.recipients.length === 0) throw new NoValidRecipientsError('the message has no recipients; give at least one');
+  if (message.recipients.length === 0) throw outpostError('no_valid_recipients', 'the message has no recipients; give at least one');
 
   const seen = new Set<string>();
   message.recipients = message.recipients.filter((recipient) => {
@@ -41,5 +41,5 @@ export async function validateStage(message: PipelineMessage, hooks: HookRegistr
 export function requireDeliverableRecipients(message: PipelineMessage): void {
   if (message.recipients.some((recipient) => recipient.state === 'queued' || recipient.state === 'test')) return;
   const reasons = message.recipients.map((recipient) => `${recipient.address}: ${recipient.reason ?? recipient.state}`);
-  throw new NoValidRecipientsError(`no recipient can be sent to (${reasons.join('; ')})`);
+  throw outpostError('no_valid_recipients', `no recipient can be sent to (${reasons.join('; ')})`);
 }

@@ -1,5 +1,5 @@
 /**
- * Deliver stage: one attempt for one group (a message's recipients on one
+ * The delivery attempt: one try for one group (a message's recipients on one
  * domain). Runs the `delivery:before` hooks, finds the route, takes a pooled
  * session or opens one, sends, and turns what happened into one outcome per
  * recipient. It never writes the spool: the scheduler records the outcomes.
@@ -11,12 +11,12 @@ import type { ConnectionPool } from './connection-pool.js';
 import { sameOutcomeForAll, type DeliveryGroup, type RecipientOutcome } from './delivery-group.js';
 import type { MxResolver } from './mx-resolver.js';
 import { sendTransaction } from './smtp-transaction.js';
-import { StorageError } from '../errors.js';
+import { isOutpostError, OutpostError } from '../errors.js';
 import type { AttemptRecord } from '../events.js';
 import type { Spool } from '../spool/spool.js';
 import type { HookRegistry } from '../plugins/hooks.js';
 
-export interface DeliverStageDeps {
+export interface DeliveryDeps {
   hooks: HookRegistry;
   resolver: MxResolver;
   spool: Spool;
@@ -35,25 +35,25 @@ export type AttemptResult =
   | { kind: 'outcomes'; outcomes: Map<number, RecipientOutcome> }
   | { kind: 'damaged-body'; reason: string };
 
-export class DeliverStage {
+export class Delivery {
   /** Sessions in use, cut at the end of a shutdown's grace period. */
   private readonly active = new Set<MxConnection>();
   /** Aborted by closeAll(): connections still being opened are given up. */
   private readonly shutdown = new AbortController();
 
-  constructor(private readonly deps: DeliverStageDeps) {
+  constructor(private readonly deps: DeliveryDeps) {
     // every connection being opened listens for shutdown; there may be maxConnections of them
     setMaxListeners(0, this.shutdown.signal);
   }
 
-
-  async deliver(group: DeliveryGroup): Promise<AttemptResult> {
-    let damaged: StorageError | undefined;
-    const outcomes = await this.attempt(group, (error) => (damaged = error));
+  /** One attempt for `group`: an outcome per recipient, or the news that its body cannot be read back intact. */
+  async attempt(group: DeliveryGroup): Promise<AttemptResult> {
+    let damaged: OutpostError | undefined;
+    const outcomes = await this.tryDelivery(group, (error) => (damaged = error));
     return damaged ? { kind: 'damaged-body', reason: damaged.message } : { kind: 'outcomes', outcomes };
   }
 
-  private async attempt(group: DeliveryGroup, onDamagedBody: (error: StorageError) => void): Promise<Map<number, RecipientOutcome>> {
+  private async tryDelivery(group: DeliveryGroup, onDamagedBody: (error: OutpostError) => void): Promise<Map<number, RecipientOutcome>> {
     const started = this.deps.now();
     const failAll: FailAll = (kind, response, extra = {}) =>
       sameOutcomeForAll(group, { kind, attempt: { at: started, response, durationMs: this.deps.now() - started, ...extra } });
@@ -81,7 +81,7 @@ export class DeliverStage {
     try {
       const body = this.deps.spool.openBody(group.message);
       // the digest check fails the stream before its last chunk, so the destination never gets a complete message
-      body.once('error', (error) => error instanceof StorageError && onDamagedBody(error));
+      body.once('error', (error) => isOutpostError(error, 'storage_failed') && onDamagedBody(error));
       const result = await sendTransaction(connection, group, body, this.deps.now);
       this.deps.pool.release(group.domain, connection, result.connectionUsable);
       return result.outcomes;

@@ -9,7 +9,7 @@ import type { RecipientOutcome } from './delivery-group.js';
 import { decideAfterTemporaryFailure, type RetryPolicy } from './retry-policy.js';
 import type { RecipientRecord } from '../spool/records.js';
 import type { Spool } from '../spool/spool.js';
-import type { SpoolTransaction } from '../spool/batch.js';
+import type { SpoolBatch } from '../spool/batch.js';
 import type { StatusStore } from '../status/status-store.js';
 
 export interface TransitionDeps {
@@ -20,9 +20,9 @@ export interface TransitionDeps {
 }
 
 /** The recipient's record if it stays queued, or undefined when it is done. */
-export function stageRecipientOutcome(
+export function putRecipientOutcome(
   deps: TransitionDeps,
-  tx: SpoolTransaction,
+  batch: SpoolBatch,
   recipient: RecipientRecord,
   outcome: RecipientOutcome,
   now: number,
@@ -36,24 +36,24 @@ export function stageRecipientOutcome(
     const decision = decideAfterTemporaryFailure(attempts, recipient.queuedAt, now, deps.policy);
     if (decision.action === 'retry') {
       const next: RecipientRecord = { ...recipient, state: 'deferred', attempts, nextAttemptAt: decision.nextAttemptAt, lastResponse: attempt.response };
-      deps.spool.stageRecipient(tx, next);
-      stageStatus(deps, tx, recipient, 'deferred', attempts, attempt, now, { nextAttemptAt: decision.nextAttemptAt });
-      tx.afterCommit(() => deps.events.emit('recipient:deferred', { ...base, attempt, nextAttemptAt: decision.nextAttemptAt }));
+      deps.spool.putRecipient(batch, next);
+      putStatus(deps, batch, recipient, 'deferred', attempts, attempt, now, { nextAttemptAt: decision.nextAttemptAt });
+      batch.afterCommit(() => deps.events.emit('recipient:deferred', { ...base, attempt, nextAttemptAt: decision.nextAttemptAt }));
       return next;
     }
-    return stageBounce(deps, tx, base, recipient, attempts, attempt, `${decision.reason}; last response: ${attempt.response}`, now);
+    return putBounce(deps, batch, base, recipient, attempts, attempt, `${decision.reason}; last response: ${attempt.response}`, now);
   }
-  if (outcome.kind === 'permanent') return stageBounce(deps, tx, base, recipient, attempts, attempt, attempt.response, now);
+  if (outcome.kind === 'permanent') return putBounce(deps, batch, base, recipient, attempts, attempt, attempt.response, now);
 
-  deps.spool.stageRecipientDone(tx, recipient);
-  stageStatus(deps, tx, recipient, 'delivered', attempts, attempt, now, {});
-  tx.afterCommit(() => deps.events.emit('recipient:delivered', { ...base, attempt }));
+  deps.spool.deleteRecipient(batch, recipient);
+  putStatus(deps, batch, recipient, 'delivered', attempts, attempt, now, {});
+  batch.afterCommit(() => deps.events.emit('recipient:delivered', { ...base, attempt }));
   return undefined;
 }
 
-function stageBounce(
+function putBounce(
   deps: TransitionDeps,
-  tx: SpoolTransaction,
+  batch: SpoolBatch,
   base: { messageId: string; accountId?: string; recipient: string; at: number },
   recipient: RecipientRecord,
   attempts: number,
@@ -61,15 +61,15 @@ function stageBounce(
   reason: string,
   now: number,
 ): undefined {
-  deps.spool.stageRecipientDone(tx, recipient);
-  stageStatus(deps, tx, recipient, 'bounced', attempts, attempt, now, { reason });
-  tx.afterCommit(() => deps.events.emit('recipient:bounced', { ...base, attempt, reason }));
+  deps.spool.deleteRecipient(batch, recipient);
+  putStatus(deps, batch, recipient, 'bounced', attempts, attempt, now, { reason });
+  batch.afterCommit(() => deps.events.emit('recipient:bounced', { ...base, attempt, reason }));
   return undefined;
 }
 
-function stageStatus(
+function putStatus(
   deps: TransitionDeps,
-  tx: SpoolTransaction,
+  batch: SpoolBatch,
   recipient: RecipientRecord,
   state: 'deferred' | 'delivered' | 'bounced',
   attempts: number,
@@ -78,6 +78,6 @@ function stageStatus(
   extra: { nextAttemptAt?: number; reason?: string },
 ): void {
   const lastResponse = state === 'bounced' && extra.reason ? extra.reason : attempt.response;
-  deps.status.stageRecipient(tx, recipient.messageId, recipient.index, { address: recipient.address, status: state, attempts, lastResponse, updatedAt: now });
-  deps.status.stageEvent(tx, recipient.messageId, { type: state, at: now, recipient: recipient.address, attempt, ...extra });
+  deps.status.putRecipient(batch, recipient.messageId, recipient.index, { address: recipient.address, status: state, attempts, lastResponse, updatedAt: now });
+  deps.status.putEvent(batch, recipient.messageId, { type: state, at: now, recipient: recipient.address, attempt, ...extra });
 }

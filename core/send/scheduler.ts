@@ -3,19 +3,19 @@
  * the DueIndex; each dispatch sends one message's recipients on one domain in
  * one transaction, within the global and per-destination connection limits
  * (also right after a restart, so a large deferred queue cannot flood a
- * destination). Outcomes are recorded through stageRecipientOutcome, and a
+ * destination). Outcomes are recorded through putRecipientOutcome, and a
  * message's records are removed once no recipient needs them.
  */
 import type { Logger } from 'pino';
 import type { DeliveryGroup, RecipientOutcome } from './delivery-group.js';
 import type { EventBus } from '../events.js';
-import type { DeliverStage } from './deliver.js';
+import type { Delivery } from './deliver.js';
 import { quarantineMessage } from '../spool/recover.js';
 import type { MessageRecord, RecipientRecord } from '../spool/records.js';
 import type { Spool } from '../spool/spool.js';
-import { SpoolTransaction } from '../spool/batch.js';
+import { SpoolBatch } from '../spool/batch.js';
 import type { StatusStore } from '../status/status-store.js';
-import { stageRecipientOutcome } from './outcome.js';
+import { putRecipientOutcome } from './outcome.js';
 import { DueIndex } from './due-index.js';
 import type { RetryPolicy } from './retry-policy.js';
 
@@ -29,7 +29,7 @@ export interface SchedulerDeps {
   spool: Spool;
   status: StatusStore;
   events: EventBus;
-  deliver: DeliverStage;
+  delivery: Delivery;
   policy: RetryPolicy;
   limits: SchedulerLimits;
   now: () => number;
@@ -103,11 +103,11 @@ export class Scheduler {
     const graceOver = new Promise<'timeout'>((resolve) => (graceTimer = setTimeout(() => resolve('timeout'), graceMs)));
     if ((await Promise.race([settled, graceOver])) === 'timeout') {
       this.abandoned = true;
-      this.deps.deliver.closeAll();
+      this.deps.delivery.closeAll();
       await settled;
     }
     clearTimeout(graceTimer);
-    this.deps.deliver.closeAll();
+    this.deps.delivery.closeAll();
   }
 
   /** Starts every transaction the limits allow, then sleeps until the next due time. */
@@ -175,7 +175,7 @@ export class Scheduler {
       return;
     }
     const group: DeliveryGroup = { message, domain, recipients };
-    const result = await this.deps.deliver.deliver(group);
+    const result = await this.deps.delivery.attempt(group);
     if (this.abandoned) return;
     if (result.kind === 'damaged-body') await this.quarantine(messageId, result.reason);
     else await this.record(group, result.outcomes);
@@ -183,11 +183,11 @@ export class Scheduler {
 
   private async record(group: DeliveryGroup, outcomes: Map<number, RecipientOutcome>): Promise<void> {
     const now = this.deps.now();
-    const tx = new SpoolTransaction();
+    const batch = new SpoolBatch();
     const stillQueued: RecipientRecord[] = [];
     let done = 0;
     for (const recipient of group.recipients) {
-      const next = stageRecipientOutcome(this.deps, tx, recipient, outcomes.get(recipient.index)!, now, group.message.accountId);
+      const next = putRecipientOutcome(this.deps, batch, recipient, outcomes.get(recipient.index)!, now, group.message.accountId);
       if (next) stillQueued.push(next);
       else done++;
     }
@@ -195,13 +195,13 @@ export class Scheduler {
     // go in the same write. Only when every other recipient's final outcome is already on disk,
     // so a crash never leaves recipients of a removed message behind.
     const removesMessage = done > 0 && (this.remaining.get(group.message.id) ?? done) === done;
-    if (removesMessage) this.stageMessageDone(tx, group.message);
+    if (removesMessage) this.putMessageDone(batch, group.message);
     // The attempt already happened: retry writing its outcome, never the delivery itself, so a
     // failing disk cannot turn into a stream of copies at the destination. If the server stops
     // first, the recipients are still in the spool and count as in flight at the next start.
     for (;;) {
       try {
-        await this.deps.spool.commit(tx);
+        await this.deps.spool.commit(batch);
         break;
       } catch (error) {
         this.deps.logger.error({ err: error, messageId: group.message.id }, 'could not record delivery outcome; retrying the write');
@@ -227,23 +227,23 @@ export class Scheduler {
     }
     this.remaining.delete(message.id);
     if (alreadyRemoved) return;
-    const tx = new SpoolTransaction();
-    this.stageMessageDone(tx, message);
+    const batch = new SpoolBatch();
+    this.putMessageDone(batch, message);
     // if this write fails, recovery at next start finds the message without recipients and removes it
-    await this.deps.spool.commit(tx).catch((error: unknown) => this.deps.logger.warn({ err: error, messageId: message.id }, 'could not remove finished message'));
+    await this.deps.spool.commit(batch).catch((error: unknown) => this.deps.logger.warn({ err: error, messageId: message.id }, 'could not remove finished message'));
   }
 
-  private stageMessageDone(tx: SpoolTransaction, message: MessageRecord): void {
-    this.deps.spool.stageMessageRemoval(tx, message);
-    tx.afterCommit(() => this.deps.events.emit('message:done', { messageId: message.id, at: this.deps.now() }));
+  private putMessageDone(batch: SpoolBatch, message: MessageRecord): void {
+    this.deps.spool.deleteMessage(batch, message);
+    batch.afterCommit(() => this.deps.events.emit('message:done', { messageId: message.id, at: this.deps.now() }));
   }
 
   private async quarantine(messageId: string, reason: string): Promise<void> {
-    const tx = new SpoolTransaction();
-    await quarantineMessage(this.deps.spool, tx, messageId);
-    this.deps.status.stageEvent(tx, messageId, { type: 'quarantined', at: this.deps.now(), reason });
-    tx.afterCommit(() => this.deps.events.emit('spool:quarantined', { messageId, reason, at: this.deps.now() }));
-    await this.deps.spool.commit(tx);
+    const batch = new SpoolBatch();
+    await quarantineMessage(this.deps.spool, batch, messageId);
+    this.deps.status.putEvent(batch, messageId, { type: 'quarantined', at: this.deps.now(), reason });
+    batch.afterCommit(() => this.deps.events.emit('spool:quarantined', { messageId, reason, at: this.deps.now() }));
+    await this.deps.spool.commit(batch);
     this.remaining.delete(messageId);
     this.deps.logger.error({ messageId, reason }, 'message quarantined');
   }

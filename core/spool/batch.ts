@@ -1,11 +1,11 @@
 /**
- * A set of spool and status writes that must land together, in one synced
+ * A batch: spool and status writes that must land together, in one synced
  * LevelDB batch, plus what to do once they are durable (emit events, wake the
  * scheduler). Built by the pipeline and the delivery side, committed by Spool.
  */
 export type BatchOperation = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string };
 
-export class SpoolTransaction {
+export class SpoolBatch {
   readonly operations: BatchOperation[] = [];
   private readonly committedCallbacks: (() => void)[] = [];
 

@@ -6,7 +6,7 @@
  * own operations are durable (classic-level syncs only with `sync: true`).
  */
 import type { Level } from 'level';
-import { StorageError } from '../errors.js';
+import { outpostError } from '../errors.js';
 import type { BatchOperation } from './batch.js';
 
 interface PendingWrite {
@@ -54,7 +54,7 @@ export class GroupCommitter {
         await this.writeSynced(group);
       } catch (error) {
         // clients see what failed, not LevelDB's text (it names files under the data dir); onFailingChanged logs that
-        const failure = new StorageError('spool write failed (the disk is full or not writable); try again later', error);
+        const failure = outpostError('storage_failed', 'spool write failed (the disk is full or not writable); try again later', { cause: error });
         for (const write of group) write.reject(failure);
         this.setFailing(true, error);
         this.onBatchFailed?.(group.length, error);

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { decodeRecord, keys, messageIdOfKey, type MessageRecord, type RecipientRecord } from './records.js';
 import type { Spool } from './spool.js';
-import { SpoolTransaction } from './batch.js';
+import { SpoolBatch } from './batch.js';
 
 export interface RecoveredQueue {
   /** Recipients still to deliver, with their stored next-attempt times. */
@@ -44,19 +44,19 @@ export async function recoverQueue(spool: Spool, logger: Logger): Promise<Recove
     }
   }
 
-  const tx = new SpoolTransaction();
+  const batch = new SpoolBatch();
   for (const [messageId, reason] of damaged) {
-    await quarantineMessage(spool, tx, messageId);
+    await quarantineMessage(spool, batch, messageId);
     logger.error({ messageId, reason }, 'spool record unreadable; message quarantined (kept under x! in the spool, not delivered)');
   }
   let finishedMessagesRemoved = 0;
   for (const [messageId, message] of messages) {
     if (!messagesWithRecipients.has(messageId) && !damaged.has(messageId)) {
-      spool.stageMessageRemoval(tx, message);
+      spool.deleteMessage(batch, message);
       finishedMessagesRemoved++;
     }
   }
-  await spool.commit(tx);
+  await spool.commit(batch);
   return {
     recipients: recipients.filter((recipient) => !damaged.has(recipient.messageId)),
     quarantined: [...damaged].map(([messageId, reason]) => ({ messageId, reason })),
@@ -65,15 +65,15 @@ export async function recoverQueue(spool: Spool, logger: Logger): Promise<Recove
 }
 
 /** Moves every record of `messageId` under x!, where nothing delivers from. */
-export async function quarantineMessage(spool: Spool, tx: SpoolTransaction, messageId: string): Promise<void> {
+export async function quarantineMessage(spool: Spool, batch: SpoolBatch, messageId: string): Promise<void> {
   for (const range of [
     { gte: keys.message(messageId), lte: keys.message(messageId) },
     keys.bodyRange(messageId),
     keys.recipientRange(messageId),
   ]) {
     for await (const [key, value] of spool.db.iterator(range)) {
-      tx.put(keys.quarantine(key), value);
-      tx.del(key);
+      batch.put(keys.quarantine(key), value);
+      batch.del(key);
     }
   }
 }

@@ -9,11 +9,11 @@ import { createHash, type Hash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { Level } from 'level';
-import { StorageError } from '../errors.js';
+import { outpostError } from '../errors.js';
 import { GroupCommitter } from './group-commit.js';
 import { HotMessages } from './hot-messages.js';
 import { DIGEST_BYTES, decodeRecord, digestOf, encodeRecord, keys, type MessageRecord, type RecipientRecord } from './records.js';
-import { SpoolTransaction } from './batch.js';
+import { SpoolBatch } from './batch.js';
 
 /** Body chunks fetched per read while streaming a body out (bounds memory for large messages). */
 const BODY_CHUNKS_PER_READ = 8;
@@ -37,10 +37,7 @@ export class Spool {
       await db.open();
     } catch (error) {
       const cause = (error as { cause?: Error }).cause;
-      throw new StorageError(
-        `cannot open the spool in ${directory}: ${cause?.message ?? (error as Error).message} (is another Outpost using this OUTPOST_DATA_DIR?)`,
-        error,
-      );
+      throw outpostError('storage_failed', `cannot open the spool in ${directory}: ${cause?.message ?? (error as Error).message} (is another Outpost using this OUTPOST_DATA_DIR?)`, { cause: error });
     }
     return new Spool(db);
   }
@@ -58,19 +55,19 @@ export class Spool {
     for (const listener of this.queuedListeners) listener(recipients);
   }
 
-  /** Makes every operation of `tx` durable, then runs its after-commit callbacks. */
-  async commit(tx: SpoolTransaction): Promise<void> {
-    if (tx.operations.length > 0) await this.committer.write(tx.operations);
-    tx.runCommitted();
+  /** Makes every operation of `batch` durable, then runs its after-commit callbacks. */
+  async commit(batch: SpoolBatch): Promise<void> {
+    if (batch.operations.length > 0) await this.committer.write(batch.operations);
+    batch.runCommitted();
   }
 
-  /** Stages a new message: body chunks, recipient records, then the message record. */
-  stageMessage(tx: SpoolTransaction, record: Omit<MessageRecord, 'bodyChunks' | 'bodyDigest' | 'size' | 'eightBit'>, body: Buffer, recipients: RecipientRecord[], chunkBytes: number): MessageRecord {
+  /** Puts a new message into `batch`: body chunks, recipient records, then the message record. */
+  putMessage(batch: SpoolBatch, record: Omit<MessageRecord, 'bodyChunks' | 'bodyDigest' | 'size' | 'eightBit'>, body: Buffer, recipients: RecipientRecord[], chunkBytes: number): MessageRecord {
     let chunks = 0;
     for (let offset = 0; offset < body.length || chunks === 0; offset += chunkBytes) {
-      tx.put(keys.bodyChunk(record.id, chunks++), body.subarray(offset, offset + chunkBytes));
+      batch.put(keys.bodyChunk(record.id, chunks++), body.subarray(offset, offset + chunkBytes));
     }
-    for (const recipient of recipients) tx.put(keys.recipient(record.id, recipient.index), encodeRecord(recipient));
+    for (const recipient of recipients) batch.put(keys.recipient(record.id, recipient.index), encodeRecord(recipient));
     const complete: MessageRecord = {
       ...record,
       size: body.length,
@@ -79,24 +76,24 @@ export class Spool {
       // native and vectorised: a JS callback per byte was 1.4% of the CPU of a send
       eightBit: !isAscii(body),
     };
-    tx.put(keys.message(record.id), encodeRecord(complete));
-    tx.afterCommit(() => this.hot.add(complete, body));
+    batch.put(keys.message(record.id), encodeRecord(complete));
+    batch.afterCommit(() => this.hot.add(complete, body));
     return complete;
   }
 
-  stageRecipient(tx: SpoolTransaction, recipient: RecipientRecord): void {
-    tx.put(keys.recipient(recipient.messageId, recipient.index), encodeRecord(recipient));
+  putRecipient(batch: SpoolBatch, recipient: RecipientRecord): void {
+    batch.put(keys.recipient(recipient.messageId, recipient.index), encodeRecord(recipient));
   }
 
-  stageRecipientDone(tx: SpoolTransaction, recipient: RecipientRecord): void {
-    tx.del(keys.recipient(recipient.messageId, recipient.index));
+  deleteRecipient(batch: SpoolBatch, recipient: RecipientRecord): void {
+    batch.del(keys.recipient(recipient.messageId, recipient.index));
   }
 
   /** Deletes the message record and its body once no recipient needs them (the chunk keys follow from the record). */
-  stageMessageRemoval(tx: SpoolTransaction, record: MessageRecord): void {
+  deleteMessage(batch: SpoolBatch, record: MessageRecord): void {
     this.hot.delete(record.id);
-    tx.del(keys.message(record.id));
-    for (let chunk = 0; chunk < record.bodyChunks; chunk++) tx.del(keys.bodyChunk(record.id, chunk));
+    batch.del(keys.message(record.id));
+    for (let chunk = 0; chunk < record.bodyChunks; chunk++) batch.del(keys.bodyChunk(record.id, chunk));
   }
 
   async readMessage(messageId: string): Promise<MessageRecord | undefined> {
@@ -125,10 +122,10 @@ export class Spool {
         const wanted = Array.from({ length: Math.min(BODY_CHUNKS_PER_READ, record.bodyChunks - first) }, (_, offset) => keys.bodyChunk(record.id, first + offset));
         const values = await db.getMany(wanted);
         for (const [offset, chunk] of values.entries()) {
-          if (chunk === undefined) throw new StorageError(`body of message ${record.id} is missing chunk ${first + offset} of ${record.bodyChunks}`);
+          if (chunk === undefined) throw outpostError('storage_failed', `body of message ${record.id} is missing chunk ${first + offset} of ${record.bodyChunks}`);
           hash.update(chunk);
           if (first + offset === record.bodyChunks - 1 && digestHex(hash) !== record.bodyDigest) {
-            throw new StorageError(`body of message ${record.id} is damaged (digest mismatch)`);
+            throw outpostError('storage_failed', `body of message ${record.id} is damaged (digest mismatch)`);
           }
           yield chunk;
         }

@@ -9,7 +9,7 @@
  *   <namespace>:status-index:<accountId>  sorted set, every score 0, members `<createdAt base36>!<messageId>`:
  *                                         lexicographic order is time order, as in the embedded listing's keys
  *
- * Copying whole views rather than each staged write keeps Redis a copy of the
+ * Copying whole views rather than each batched write keeps Redis a copy of the
  * local store that any later copy makes whole again. A copy that fails (Redis
  * away) is tried again every 5 s for a minute (ClusterStatusOptions), then logged
  * and dropped; one lost to a crash between the fsync and the copy is missing until
@@ -18,7 +18,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import type { SpoolTransaction } from '../spool/batch.js';
+import type { SpoolBatch } from '../spool/batch.js';
 import { encodeCursor, MAX_SCANNED_PER_PAGE, positionBounds, timeKeyPart, viewMatches } from './message-listing.js';
 import type { LevelStatusStore, MessageEvent, MessagePage, MessageQuery, MessageStatusView, MessageSummary, RecipientStatus, StatusStore } from './status-store.js';
 
@@ -63,19 +63,19 @@ export class ClusterStatusStore implements StatusStore {
     this.copyTries = options.copyTries ?? 12;
   }
 
-  stageMessage(tx: SpoolTransaction, summary: MessageSummary, recipients: RecipientStatus[]): void {
-    this.local.stageMessage(tx, summary, recipients);
-    this.copyAfter(tx, summary.id);
+  putMessage(batch: SpoolBatch, summary: MessageSummary, recipients: RecipientStatus[]): void {
+    this.local.putMessage(batch, summary, recipients);
+    this.copyAfter(batch, summary.id);
   }
 
-  stageRecipient(tx: SpoolTransaction, messageId: string, index: number, status: RecipientStatus): void {
-    this.local.stageRecipient(tx, messageId, index, status);
-    this.copyAfter(tx, messageId);
+  putRecipient(batch: SpoolBatch, messageId: string, index: number, status: RecipientStatus): void {
+    this.local.putRecipient(batch, messageId, index, status);
+    this.copyAfter(batch, messageId);
   }
 
-  stageEvent(tx: SpoolTransaction, messageId: string, event: MessageEvent): void {
-    this.local.stageEvent(tx, messageId, event);
-    this.copyAfter(tx, messageId);
+  putEvent(batch: SpoolBatch, messageId: string, event: MessageEvent): void {
+    this.local.putEvent(batch, messageId, event);
+    this.copyAfter(batch, messageId);
   }
 
   async get(messageId: string): Promise<MessageStatusView | undefined> {
@@ -125,8 +125,8 @@ export class ClusterStatusStore implements StatusStore {
     this.retryTimers.clear();
   }
 
-  private copyAfter(tx: SpoolTransaction, messageId: string): void {
-    tx.afterCommit(() => this.schedule(messageId, 0));
+  private copyAfter(batch: SpoolBatch, messageId: string): void {
+    batch.afterCommit(() => this.schedule(messageId, 0));
   }
 
   private schedule(messageId: string, tries: number): void {

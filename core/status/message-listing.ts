@@ -17,13 +17,13 @@
  * the client keeps following next_cursor until it is null.
  *
  * This module never writes status and never changes what `get` returns; it only
- * reads the entries stageListingEntry wrote.
+ * reads the entries putListingEntry wrote.
  */
 import type { Level } from 'level';
-import { InvalidRequestError } from '../errors.js';
+import { outpostError } from '../errors.js';
 import { decodeRecord, encodeRecord } from '../spool/records.js';
-import type { SpoolTransaction } from '../spool/batch.js';
-import type { MessagePage, MessageQuery, MessageStatusView, MessageSummary, RecipientStatus } from './status-store.js';
+import type { SpoolBatch } from '../spool/batch.js';
+import type { MessagePage, MessageQuery, MessageStatusView, MessageSummary, RecipientStatus } from './types.js';
 
 /** Listing entries looked at per page, at most (see the header). */
 export const MAX_SCANNED_PER_PAGE = 5_000;
@@ -60,11 +60,11 @@ function accountPrefix(accountId: string): string {
   return `s!a!${accountId.replace(/[%!]/g, (character) => (character === '%' ? '%25' : '%21'))}!`;
 }
 
-/** Stages the listing entry of a new message; messages without an account are never listed. */
-export function stageListingEntry(tx: SpoolTransaction, summary: MessageSummary, recipients: RecipientStatus[]): void {
+/** Puts the listing entry of a new message; messages without an account are never listed. */
+export function putListingEntry(batch: SpoolBatch, summary: MessageSummary, recipients: RecipientStatus[]): void {
   if (summary.accountId === undefined) return;
   const entry: ListingEntry = { tags: summary.tags, recipients: recipients.map((recipient) => recipient.address.toLowerCase()) };
-  tx.put(`${accountPrefix(summary.accountId)}${timeKeyPart(summary.createdAt)}!${summary.id}`, encodeRecord(entry));
+  batch.put(`${accountPrefix(summary.accountId)}${timeKeyPart(summary.createdAt)}!${summary.id}`, encodeRecord(entry));
 }
 
 export function encodeCursor(position: string): string {
@@ -77,7 +77,7 @@ export function decodeCursor(cursor: string): string {
   // Node's base64url decoder skips characters it does not know; re-encoding catches them.
   if (encodeCursor(position) !== cursor || !POSITION_PATTERN.test(position)) {
     const problem = 'not a cursor this API gave out; pass next_cursor from the previous page unchanged';
-    throw new InvalidRequestError(`cursor: ${problem}`, [{ field: 'cursor', problem }]);
+    throw outpostError('invalid_request', `cursor: ${problem}`, { details: [{ field: 'cursor', problem }] });
   }
   return position;
 }

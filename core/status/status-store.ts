@@ -2,7 +2,7 @@
  * Per-message and per-recipient status and the message's event log: what the
  * API shows users long after the spool entries are gone. The interface lets
  * cluster mode keep it in Redis; the embedded store keeps it in the node's
- * LevelDB and stages its writes into the same synced batch as the spool change
+ * LevelDB and puts its writes into the same synced batch as the spool change
  * they describe, so status and queue can never disagree after a crash.
  *
  *   s!m!<id>                 MessageSummary
@@ -11,73 +11,20 @@
  *   s!a!<account>!<time>!<id> listing entry of an account's message (message-listing.ts)
  */
 import type { Level } from 'level';
-import type { RecipientState } from '../message.js';
-import type { AttemptRecord } from '../events.js';
-import type { SpoolTransaction } from '../spool/batch.js';
+import type { SpoolBatch } from '../spool/batch.js';
 import { decodeRecord, encodeRecord } from '../spool/records.js';
-import { listAccountMessages, MAX_SCANNED_PER_PAGE, stageListingEntry } from './message-listing.js';
+import type { MessageEvent, MessagePage, MessageQuery, MessageStatusView, MessageSummary, RecipientStatus } from './types.js';
 
-export interface RecipientStatus {
-  address: string;
-  status: RecipientState;
-  attempts: number;
-  lastResponse: string | null;
-  updatedAt: number;
-}
-
-export interface MessageEvent {
-  type: 'accepted' | 'rejected' | 'suppressed' | 'attempt' | 'deferred' | 'delivered' | 'bounced' | 'quarantined' | 'test';
-  at: number;
-  recipient?: string;
-  attempt?: AttemptRecord;
-  reason?: string;
-  nextAttemptAt?: number;
-}
-
-export interface MessageSummary {
-  id: string;
-  accountId?: string;
-  from: string;
-  subject: string;
-  tags: string[];
-  createdAt: number;
-  size: number;
-}
-
-export interface MessageStatusView extends MessageSummary {
-  recipients: RecipientStatus[];
-  events: MessageEvent[];
-}
-
-/** Filters of GET /v1/mail/messages; all optional, newest first. */
-export interface MessageQuery {
-  /** Some recipient has this status (with `recipient`: that recipient has it). */
-  status?: RecipientState;
-  /** Some recipient has this address, compared case-insensitively. */
-  recipient?: string;
-  /** The message carries this tag (exact match). */
-  tag?: string;
-  /** Inclusive lower bound on created_at (ms). */
-  since?: number;
-  /** Exclusive upper bound on created_at (ms). */
-  until?: number;
-  limit: number;
-  /** Opaque cursor from a previous page. */
-  cursor?: string;
-}
-
-export interface MessagePage {
-  items: MessageStatusView[];
-  nextCursor: string | null;
-}
+export type { MessageEvent, MessagePage, MessageQuery, MessageStatusView, MessageSummary, RecipientStatus } from './types.js';
+import { listAccountMessages, MAX_SCANNED_PER_PAGE, putListingEntry } from './message-listing.js';
 
 export interface StatusStore {
   /** Records a new message with the initial status of each recipient. */
-  stageMessage(tx: SpoolTransaction, summary: MessageSummary, recipients: RecipientStatus[]): void;
+  putMessage(batch: SpoolBatch, summary: MessageSummary, recipients: RecipientStatus[]): void;
   /** Replaces one recipient's status (index = position in the submitted recipient list). */
-  stageRecipient(tx: SpoolTransaction, messageId: string, index: number, status: RecipientStatus): void;
+  putRecipient(batch: SpoolBatch, messageId: string, index: number, status: RecipientStatus): void;
   /** Appends to the message's event log. */
-  stageEvent(tx: SpoolTransaction, messageId: string, event: MessageEvent): void;
+  putEvent(batch: SpoolBatch, messageId: string, event: MessageEvent): void;
   /** Everything known about one message, or undefined. */
   get(messageId: string): Promise<MessageStatusView | undefined>;
   /**
@@ -109,20 +56,20 @@ export class LevelStatusStore implements StatusStore {
     private readonly maxScannedPerPage = MAX_SCANNED_PER_PAGE,
   ) {}
 
-  stageMessage(tx: SpoolTransaction, summary: MessageSummary, recipients: RecipientStatus[]): void {
-    tx.put(statusKeys.summary(summary.id), encodeRecord(summary));
-    recipients.forEach((recipient, index) => this.stageRecipient(tx, summary.id, index, recipient));
-    stageListingEntry(tx, summary, recipients);
+  putMessage(batch: SpoolBatch, summary: MessageSummary, recipients: RecipientStatus[]): void {
+    batch.put(statusKeys.summary(summary.id), encodeRecord(summary));
+    recipients.forEach((recipient, index) => this.putRecipient(batch, summary.id, index, recipient));
+    putListingEntry(batch, summary, recipients);
   }
 
-  stageRecipient(tx: SpoolTransaction, messageId: string, index: number, status: RecipientStatus): void {
-    tx.put(statusKeys.recipient(messageId, index), encodeRecord(status));
+  putRecipient(batch: SpoolBatch, messageId: string, index: number, status: RecipientStatus): void {
+    batch.put(statusKeys.recipient(messageId, index), encodeRecord(status));
   }
 
-  stageEvent(tx: SpoolTransaction, messageId: string, event: MessageEvent): void {
+  putEvent(batch: SpoolBatch, messageId: string, event: MessageEvent): void {
     this.eventCounter = (this.eventCounter + 1) % 1_000_000;
     const sequence = `${String(event.at).padStart(14, '0')}${String(this.eventCounter).padStart(6, '0')}`;
-    tx.put(statusKeys.event(messageId, sequence), encodeRecord(event));
+    batch.put(statusKeys.event(messageId, sequence), encodeRecord(event));
   }
 
   /** Nothing in flight: every change is in the spool's synced batches. */

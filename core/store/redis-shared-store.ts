@@ -6,7 +6,7 @@
  */
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { StorageError } from '../errors.js';
+import { outpostError } from '../errors.js';
 import { deepFreeze } from './deep-freeze.js';
 import type { SharedCollection, SharedStore } from './shared-store.js';
 
@@ -27,7 +27,7 @@ export class RedisSharedStore implements SharedStore {
       await redis.ping();
     } catch (error) {
       redis.disconnect();
-      throw new StorageError(`cannot reach Redis at OUTPOST_REDIS_URL (${url.replace(/\/\/[^@]*@/, '//***@')}): ${(error as Error).message}`, error);
+      throw outpostError('storage_failed', `cannot reach Redis at OUTPOST_REDIS_URL (${url.replace(/\/\/[^@]*@/, '//***@')}): ${(error as Error).message}`, { cause: error });
     }
     return new RedisSharedStore(redis, `${namespace}:`);
   }

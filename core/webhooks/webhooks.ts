@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { nonPublicRangeOf } from '../private-targets.js';
 import type { SecretBox } from '../domains/secret-box.js';
-import { InvalidRequestError, NotFoundError } from '../errors.js';
+import { outpostError } from '../errors.js';
 import { accountCollectionName, type SharedCollection, type SharedStore } from '../store/shared-store.js';
 
 /** What a webhook can subscribe to (tracking and complaint events come with those features). */
@@ -36,7 +36,7 @@ interface StoredWebhook extends Webhook {
 
 
 function refuse(field: string, problem: string): never {
-  throw new InvalidRequestError(`${field}: ${problem}`, [{ field, problem }]);
+  throw outpostError('invalid_request', `${field}: ${problem}`, { details: [{ field, problem }] });
 }
 
 /** The URL as Outpost will call it, or a 400 naming `url`. */
@@ -99,7 +99,7 @@ export class WebhookService {
   }
 
   async delete(accountId: string, id: string): Promise<void> {
-    if (!(await this.entries(accountId).get(id))) throw new NotFoundError('no such webhook in this account; GET /v1/webhooks lists them');
+    if (!(await this.entries(accountId).get(id))) throw outpostError('not_found', 'no such webhook in this account; GET /v1/webhooks lists them');
     await this.entries(accountId).delete(id);
     this.cached.delete(accountId);
   }

@@ -1,11 +1,11 @@
 // Tests config/duration.ts: parseDuration units and errors, parseRetrySchedule expansion and errors.
 import assert from 'node:assert/strict';
 import { parseDuration, parseRetrySchedule } from '../../config/duration.js';
-import { ConfigError } from '../../core/errors.js';
+import { isOutpostError } from '../../core/errors.js';
 
-function throwsConfigError(fn: () => unknown, pattern: RegExp): void {
+function throwsConfigInvalid(fn: () => unknown, pattern: RegExp): void {
   assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+    assert.ok(isOutpostError(error, 'config_invalid'), `expected a config_invalid error, got ${String(error)}`);
     assert.equal(error.code, 'config_invalid');
     assert.match(error.message, pattern);
     return true;
@@ -31,12 +31,12 @@ describe('parseDuration', () => {
 
   it('refuses values that are not durations, naming the variable', () => {
     for (const bad of ['', '5', 'm', '5 minutes', '-5m', '5w', '1.m', 'abc', '5m5s']) {
-      throwsConfigError(() => parseDuration(bad, 'OUTPOST_SOMETHING'), /^OUTPOST_SOMETHING: ".*" is not a duration/);
+      throwsConfigInvalid(() => parseDuration(bad, 'OUTPOST_SOMETHING'), /^OUTPOST_SOMETHING: ".*" is not a duration/);
     }
   });
 
   it('quotes the bad text in the message', () => {
-    throwsConfigError(() => parseDuration('7 fortnights', 'OUTPOST_X'), /"7 fortnights"/);
+    throwsConfigInvalid(() => parseDuration('7 fortnights', 'OUTPOST_X'), /"7 fortnights"/);
   });
 });
 
@@ -59,7 +59,7 @@ describe('parseRetrySchedule', () => {
 
   it('refuses a bad repeat count, naming the variable and the step', () => {
     for (const bad of ['5m*0', '5m*-1', '5m*1.5', '5m*x', '5m*', '5m*1001', '5m*2*3', '5m*1e2']) {
-      throwsConfigError(() => parseRetrySchedule(`1m,${bad}`, 'OUTPOST_RETRY_SCHEDULE'), /^OUTPOST_RETRY_SCHEDULE: ".*" has a bad repeat count/);
+      throwsConfigInvalid(() => parseRetrySchedule(`1m,${bad}`, 'OUTPOST_RETRY_SCHEDULE'), /^OUTPOST_RETRY_SCHEDULE: ".*" has a bad repeat count/);
     }
   });
 
@@ -68,12 +68,12 @@ describe('parseRetrySchedule', () => {
   });
 
   it('refuses a bad duration inside the schedule', () => {
-    throwsConfigError(() => parseRetrySchedule('5m,soon,1h', 'OUTPOST_RETRY_SCHEDULE'), /^OUTPOST_RETRY_SCHEDULE: "soon" is not a duration/);
+    throwsConfigInvalid(() => parseRetrySchedule('5m,soon,1h', 'OUTPOST_RETRY_SCHEDULE'), /^OUTPOST_RETRY_SCHEDULE: "soon" is not a duration/);
   });
 
   it('refuses an empty schedule or an empty step, naming the variable', () => {
-    throwsConfigError(() => parseRetrySchedule('', 'OUTPOST_RETRY_SCHEDULE'), /OUTPOST_RETRY_SCHEDULE/);
-    throwsConfigError(() => parseRetrySchedule('5m,,1h', 'OUTPOST_RETRY_SCHEDULE'), /OUTPOST_RETRY_SCHEDULE/);
-    throwsConfigError(() => parseRetrySchedule('5m,', 'OUTPOST_RETRY_SCHEDULE'), /OUTPOST_RETRY_SCHEDULE/);
+    throwsConfigInvalid(() => parseRetrySchedule('', 'OUTPOST_RETRY_SCHEDULE'), /OUTPOST_RETRY_SCHEDULE/);
+    throwsConfigInvalid(() => parseRetrySchedule('5m,,1h', 'OUTPOST_RETRY_SCHEDULE'), /OUTPOST_RETRY_SCHEDULE/);
+    throwsConfigInvalid(() => parseRetrySchedule('5m,', 'OUTPOST_RETRY_SCHEDULE'), /OUTPOST_RETRY_SCHEDULE/);
   });
 });

@@ -1,21 +1,25 @@
-// Tests config/index.ts loadConfig: defaults, OUTPOST_* overrides and the ConfigErrors bad values raise.
+// Tests config/index.ts loadConfig: defaults, OUTPOST_* overrides and the config_invalid errors bad values raise.
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../config/index.js';
-import { DEFAULTS } from '../../config/defaults.js';
-import { ConfigError } from '../../core/errors.js';
+import { readSettings } from '../../config/setting.js';
+import { SETTINGS } from '../../config/settings.js';
+import { isOutpostError } from '../../core/errors.js';
 
 function throwsNaming(env: Record<string, string>, variable: string): void {
   assert.throws(
     () => loadConfig(env),
     (error: unknown) => {
-      assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
+      assert.ok(isOutpostError(error, 'config_invalid'), `expected a config_invalid error, got ${String(error)}`);
       assert.ok(error.message.includes(variable), `message should name ${variable}: ${error.message}`);
       return true;
     },
   );
 }
+
+/** Each setting's default, read straight from the table. */
+const DEFAULTS = readSettings(SETTINGS, {});
 
 describe('loadConfig', () => {
   describe('defaults (empty env)', () => {

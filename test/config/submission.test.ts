@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { loadConfig } from '../../config/index.js';
-import { ConfigError } from '../../core/errors.js';
+import { isOutpostError } from '../../core/errors.js';
 
 function throwsNaming(env: Record<string, string>, variable: string): void {
   assert.throws(
     () => loadConfig(env),
-    (error: unknown) => error instanceof ConfigError && error.message.includes(variable),
+    (error: unknown) => isOutpostError(error, 'config_invalid') && error.message.includes(variable),
   );
 }
 

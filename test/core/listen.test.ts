@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { PortUnavailableError } from '../../core/errors.js';
+import { isOutpostError } from '../../core/errors.js';
 import { startOutpost } from '../support/outpost.js';
 
 describe('binding listeners', () => {
@@ -16,7 +16,7 @@ describe('binding listeners', () => {
       await assert.rejects(
         startOutpost({ dnsAddress: '127.0.0.1:53', deliveryPort: 25, env: { OUTPOST_HTTP_PORT: String(port) } }),
         (error: unknown) => {
-          assert.ok(error instanceof PortUnavailableError);
+          assert.ok(isOutpostError(error, 'port_unavailable'));
           assert.equal(error.message, `cannot listen on 127.0.0.1:${port}: address already in use; set OUTPOST_HTTP_PORT to a free port (or off to disable it)`);
           assert.doesNotMatch(error.message, /\n/);
           return true;

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import type { MetricValueWithName } from 'prom-client';
-import { InvalidMessageError, MessageRejectedError, ShuttingDownError, StorageError } from '../../core/errors.js';
+import { outpostError, pluginRefusal } from '../../core/errors.js';
 import { EventBus } from '../../core/events.js';
 import type { PipelineMessage } from '../../core/message.js';
 import { acceptedAtOf, OutpostMetrics, submissionResultOf } from '../../core/metrics.js';
@@ -127,11 +127,11 @@ describe('OutpostMetrics', () => {
 
 describe('submissionResultOf', () => {
   it('maps refusals by their SMTP class and anything else to error', () => {
-    assert.equal(submissionResultOf(new MessageRejectedError({ code: 550, status: '5.7.1', text: 'spam' }, 'scanner')), 'rejected');
-    assert.equal(submissionResultOf(new MessageRejectedError({ code: 451, status: '4.7.1', text: 'later' }, 'greylist')), 'deferred');
-    assert.equal(submissionResultOf(new InvalidMessageError('bad sender')), 'rejected');
-    assert.equal(submissionResultOf(new StorageError('disk')), 'deferred');
-    assert.equal(submissionResultOf(new ShuttingDownError()), 'deferred');
+    assert.equal(submissionResultOf(pluginRefusal({ code: 550, status: '5.7.1', text: 'spam' }, 'scanner')), 'rejected');
+    assert.equal(submissionResultOf(pluginRefusal({ code: 451, status: '4.7.1', text: 'later' }, 'greylist')), 'deferred');
+    assert.equal(submissionResultOf(outpostError('message_invalid', 'bad sender')), 'rejected');
+    assert.equal(submissionResultOf(outpostError('storage_failed', 'disk')), 'deferred');
+    assert.equal(submissionResultOf(outpostError('shutting_down')), 'deferred');
     assert.equal(submissionResultOf(new TypeError('bug')), 'error');
   });
 });

@@ -4,7 +4,7 @@
  * of the grace period stays queued and is delivered after the restart.
  */
 import assert from 'node:assert/strict';
-import { ShuttingDownError } from '../../core/errors.js';
+import { isOutpostError } from '../../core/errors.js';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.js';
 import { startMxServer, type TestMxServer } from '../support/mx-server.js';
 import { allFinal, makeDataDir, rawMessage, startOutpost, waitForStatus, type TestOutpost } from '../support/outpost.js';
@@ -49,7 +49,7 @@ describe('graceful shutdown', () => {
     await waitUntil(() => server.outpost.activeDeliveries === 1, 'the delivery is in flight');
 
     const stopped = server.outpost.stop(5000);
-    await assert.rejects(submit(server, ['late@dest.test']), ShuttingDownError);
+    await assert.rejects(submit(server, ['late@dest.test']), (error: unknown) => isOutpostError(error, 'shutting_down'));
     await stopped;
     assert.equal(mx.messages.length, 1);
     running.splice(0);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { loadConfig, type OutpostConfig } from '../../config/index.js';
-import type { OutpostPlugin } from '../../core/plugins/registry.js';
+import type { OutpostPlugin } from '../../core/plugins/plugin-api.js';
 import { Outpost } from '../../core/server.js';
 import type { MessageStatusView } from '../../core/status/status-store.js';
 
@@ -72,9 +72,10 @@ export async function makeDataDir(): Promise<string> {
 
 export async function startOutpost(options: TestOutpostOptions): Promise<TestOutpost> {
   const dataDir = options.dataDir ?? (await makeDataDir());
-  const config = loadConfig({ ...testEnv({ ...options, dataDir }), ...options.env });
+  const env = { ...testEnv({ ...options, dataDir }), ...options.env };
+  const config = loadConfig(env);
   options.tune?.(config);
-  const outpost = await Outpost.start({ config, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), plugins: options.plugins ?? [], omitBuiltinPlugins: options.omitBuiltinPlugins ?? [] });
+  const outpost = await Outpost.start({ config, env, logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }), plugins: options.plugins ?? [], omitBuiltinPlugins: options.omitBuiltinPlugins ?? [] });
   return {
     outpost,
     dataDir,

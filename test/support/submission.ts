@@ -6,7 +6,7 @@
  */
 import { createTransport } from 'nodemailer';
 import type { OutpostConfig } from '../../config/index.js';
-import type { OutpostPlugin } from '../../core/plugins/registry.js';
+import type { OutpostPlugin } from '../../core/plugins/plugin-api.js';
 import { startDnsServer, type TestDnsServer } from './dns-server.js';
 import { addVerifiedDomain } from './domains.js';
 import { createAccount } from './http.js';

@@ -4,8 +4,7 @@
  * the caller is that account.
  */
 import libmime from 'libmime';
-import type { AttemptRecord } from '../../../core/events.js';
-import type { MessageEvent, MessageStatusView, RecipientStatus } from '../../../core/status/status-store.js';
+import type { AttemptRecord, MessageEvent, MessageStatusView, RecipientStatus } from '../../../core/intake.js';
 import type { MessageJson } from './schema.js';
 
 type AttemptJson = NonNullable<MessageJson['events'][number]['attempt']>;

@@ -5,9 +5,8 @@
  * under the names the generator imports.
  */
 import { z } from 'zod';
-import type { RecipientState } from '../../../core/message.js';
-import type { MessageQuery } from '../../../core/status/status-store.js';
-import { InvalidRequestError } from '../../../core/errors.js';
+import type { MessageQuery, RecipientState } from '../../../core/intake.js';
+import { outpostError } from '../../../core/errors.js';
 
 export const RECIPIENT_STATES = ['queued', 'deferred', 'delivered', 'bounced', 'rejected', 'suppressed', 'test'] as const;
 // Fails to compile when core gains a recipient state that this list (and so the API) lacks.
@@ -75,7 +74,7 @@ export function parseMessageListQuery(rawQuery: Record<string, string | string[]
           : repeated.includes(String(issue.path[0])) ? [] : [{ field: issue.path.join('.'), problem: issue.message }],
       ),
     ];
-    throw new InvalidRequestError(`invalid query: ${details.map((detail) => `${detail.field}: ${detail.problem}`).join('; ')}`, details);
+    throw outpostError('invalid_request', `invalid query: ${details.map((detail) => `${detail.field}: ${detail.problem}`).join('; ')}`, { details: details });
   }
   const { limit, ...filters } = result.data;
   return { ...filters, limit: limit ?? DEFAULT_PAGE_SIZE };

@@ -5,11 +5,11 @@
  */
 import type Router from '@koa/router';
 import { z } from 'zod';
-import type { DnsRecord } from '../../../core/domains/dns-records.js';
-import type { DomainRecord } from '../../../core/domains/domain-record.js';
+import type { DnsRecord, DomainRecord } from '../../../core/intake.js';
 import { accountIdOf, requireAccount } from '../auth.js';
 import { readJson } from '../body.js';
-import type { ApiServices, ApiState } from '../services.js';
+import type { Intake } from '../../../core/intake.js';
+import type { ApiState } from '../auth.js';
 import { parseBody } from '../validation.js';
 
 export const CreateDomainBody = z.strictObject({
@@ -55,10 +55,10 @@ function domainView(record: DomainRecord, records: DnsRecord[]) {
   };
 }
 
-export function registerDomainRoutes(router: Router<ApiState>, services: ApiServices): void {
-  const account = requireAccount(services);
+export function registerDomainRoutes(router: Router<ApiState>, intake: Intake): void {
+  const account = requireAccount(intake);
   const limit = 16 * 1024;
-  const { domains } = services;
+  const { domains } = intake;
   const view = (record: DomainRecord) => domainView(record, domains.records(record));
 
   router.post('/v1/domains', account, async (ctx) => {

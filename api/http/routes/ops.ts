@@ -7,26 +7,27 @@
  */
 import type Router from '@koa/router';
 import { openApiDocument } from '../openapi.js';
-import type { ApiServices, ApiState } from '../services.js';
+import type { Intake } from '../../../core/intake.js';
+import type { ApiState } from '../auth.js';
 
-export function registerOpsRoutes(router: Router<ApiState>, services: ApiServices): void {
+export function registerOpsRoutes(router: Router<ApiState>, intake: Intake): void {
   router.get('/health', (ctx) => {
-    const failing = services.failingParts();
-    const { queued, deferred, deliveriesInFlight } = services.queueSizes();
+    const failing = intake.failingParts();
+    const { queued, deferred, deliveriesInFlight } = intake.queueSizes();
     const queue = { queued, deferred, deliveries_in_flight: deliveriesInFlight };
     ctx.set('Cache-Control', 'no-store');
     ctx.status = failing.length === 0 ? 200 : 503;
     ctx.body = failing.length === 0 ? { status: 'ok', queue } : { status: 'unavailable', failing, queue };
   });
 
-  const openApi = openApiDocument(services.config.publicUrl);
+  const openApi = openApiDocument(intake.config.publicUrl);
   router.get('/v1/openapi.json', (ctx) => {
     ctx.body = openApi;
   });
 
   router.get('/metrics', async (ctx) => {
-    ctx.body = await services.metricsText();
-    ctx.set('Content-Type', services.metricsContentType);
+    ctx.body = await intake.metricsText();
+    ctx.set('Content-Type', intake.metricsContentType);
     ctx.set('Cache-Control', 'no-store');
   });
 }

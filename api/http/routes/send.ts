@@ -7,25 +7,26 @@
 import path from 'node:path';
 import type Router from '@koa/router';
 import { accountIdOf, requireAccount } from '../auth.js';
-import type { ApiServices, ApiState } from '../services.js';
+import type { Intake } from '../../../core/intake.js';
+import type { ApiState } from '../auth.js';
 import { SendAdmission } from '../send/admission.js';
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeys, idempotencyKeyOf, requestFingerprint } from '../send/idempotency.js';
 import { readSendInput, type SendInput } from '../send/read-request.js';
 import { submitSend, type SendReceipt } from '../send/submit-send.js';
 import { UploadArea } from '../send/uploads.js';
 
-export function registerSendRoutes(router: Router<ApiState>, services: ApiServices): void {
-  const admission = new SendAdmission(services.store, { rateLimit: services.config.api.rateLimit, maxQueuedRecipients: services.config.spool.maxQueuedRecipients });
-  const idempotencyKeys = new IdempotencyKeys(services.store, services.logger);
-  const uploads = new UploadArea(path.join(services.config.dataDir, 'uploads'), services.logger);
+export function registerSendRoutes(router: Router<ApiState>, intake: Intake): void {
+  const admission = new SendAdmission(intake.store, intake.config.api.rateLimit, () => intake.checkQueueRoom());
+  const idempotencyKeys = new IdempotencyKeys(intake.store, intake.logger);
+  const uploads = new UploadArea(path.join(intake.config.dataDir, 'uploads'), intake.logger);
 
-  router.post('/v1/mail/send', requireAccount(services), async (ctx) => {
+  router.post('/v1/mail/send', requireAccount(intake), async (ctx) => {
     const accountId = accountIdOf(ctx);
-    await admission.admit(accountId, services.queuedRecipients());
+    await admission.admit(accountId);
     const idempotencyKey = idempotencyKeyOf(ctx.get(IDEMPOTENCY_KEY_HEADER));
-    const input = await readSendInput(ctx, services.config.api, uploads);
+    const input = await readSendInput(ctx, intake.config.api, uploads);
     try {
-      const send = (): Promise<SendReceipt> => submitSend(input, accountId, services);
+      const send = (): Promise<SendReceipt> => submitSend(input, accountId, intake);
       if (idempotencyKey === undefined) {
         ctx.body = await send();
         return;

@@ -6,12 +6,13 @@
  */
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { InvalidRequestError, NotFoundError } from '../../../core/errors.js';
-import type { Suppression } from '../../../core/suppressions/suppressions.js';
+import { outpostError } from '../../../core/errors.js';
+import type { Suppression } from '../../../core/intake.js';
 import { accountIdOf, requireAccount } from '../auth.js';
 import { readJson } from '../body.js';
 import { bareAddressProblem } from '../send/addresses.js';
-import type { ApiServices, ApiState } from '../services.js';
+import type { Intake } from '../../../core/intake.js';
+import type { ApiState } from '../auth.js';
 import { parseBody } from '../validation.js';
 
 export const CreateSuppressionBody = z.strictObject({ address: z.string().min(1).max(320) });
@@ -23,15 +24,15 @@ export function suppressionJson(suppression: Suppression) {
 /** The address of a request, or a 400 naming `field` with the problem. */
 function checkedAddress(address: string, field: string): string {
   const problem = bareAddressProblem(address);
-  if (problem) throw new InvalidRequestError(`${field}: ${problem}`, [{ field, problem }]);
+  if (problem) throw outpostError('invalid_request', `${field}: ${problem}`, { details: [{ field, problem }] });
   return address;
 }
 
 const NOT_LISTED = 'that address is not on this account\'s suppression list; GET /v1/suppressions shows the list';
 
-export function registerSuppressionRoutes(router: Router<ApiState>, services: ApiServices): void {
-  const account = requireAccount(services);
-  const { suppressions } = services;
+export function registerSuppressionRoutes(router: Router<ApiState>, intake: Intake): void {
+  const account = requireAccount(intake);
+  const { suppressions } = intake;
 
   router.get('/v1/suppressions', account, async (ctx) => {
     ctx.body = { items: (await suppressions.list(accountIdOf(ctx))).map(suppressionJson) };
@@ -46,12 +47,12 @@ export function registerSuppressionRoutes(router: Router<ApiState>, services: Ap
 
   router.get('/v1/suppressions/:address', account, async (ctx) => {
     const suppression = await suppressions.find(accountIdOf(ctx), checkedAddress(ctx.params.address!, 'address'));
-    if (!suppression) throw new NotFoundError(NOT_LISTED);
+    if (!suppression) throw outpostError('not_found', NOT_LISTED);
     ctx.body = suppressionJson(suppression);
   });
 
   router.delete('/v1/suppressions/:address', account, async (ctx) => {
-    if (!(await suppressions.remove(accountIdOf(ctx), checkedAddress(ctx.params.address!, 'address')))) throw new NotFoundError(NOT_LISTED);
+    if (!(await suppressions.remove(accountIdOf(ctx), checkedAddress(ctx.params.address!, 'address')))) throw outpostError('not_found', NOT_LISTED);
     ctx.status = 204;
   });
 }

@@ -6,10 +6,11 @@
  */
 import type Router from '@koa/router';
 import { z } from 'zod';
-import { WEBHOOK_EVENTS, type Webhook } from '../../../core/webhooks/webhooks.js';
+import { WEBHOOK_EVENTS, type Webhook } from '../../../core/intake.js';
 import { accountIdOf, requireAccount } from '../auth.js';
 import { readJson } from '../body.js';
-import type { ApiServices, ApiState } from '../services.js';
+import type { Intake } from '../../../core/intake.js';
+import type { ApiState } from '../auth.js';
 import { parseBody } from '../validation.js';
 
 export const CreateWebhookBody = z.strictObject({
@@ -22,9 +23,9 @@ function webhookJson(webhook: Webhook) {
   return { id: webhook.id, url: webhook.url, events: webhook.events, created_at: new Date(webhook.createdAt).toISOString() };
 }
 
-export function registerWebhookRoutes(router: Router<ApiState>, services: ApiServices): void {
-  const account = requireAccount(services);
-  const { webhooks } = services;
+export function registerWebhookRoutes(router: Router<ApiState>, intake: Intake): void {
+  const account = requireAccount(intake);
+  const { webhooks } = intake;
 
   router.post('/v1/webhooks', account, async (ctx) => {
     const body = parseBody(CreateWebhookBody, await readJson(ctx, 8192));

@@ -6,9 +6,8 @@
  * (no display names, comments, quoted local parts, routes or lists in one string).
  */
 import addressparser from 'nodemailer/lib/addressparser';
-import { envelopeAddressProblem } from '../../../core/address.js';
-import { InvalidMessageError } from '../../../core/errors.js';
-import { domainOf } from '../../../core/message.js';
+import { domainOf, envelopeAddressProblem } from '../../../core/address.js';
+import { isOutpostError } from '../../../core/errors.js';
 
 /** Why `value` is not a bare address every parser reads alike, or undefined when it is one. */
 export function bareAddressProblem(value: string): string | undefined {
@@ -71,7 +70,7 @@ function holdsDomain(address: string): boolean {
     domainOf(address);
     return true;
   } catch (error) {
-    if (error instanceof InvalidMessageError) return false;
+    if (isOutpostError(error, 'message_invalid')) return false;
     throw error;
   }
 }

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ApiConfig } from '../../../config/index.js';
-import { AttachmentTooLargeError, TooManyAttachmentsError } from '../../../core/errors.js';
+import { outpostError, OutpostError } from '../../../core/errors.js';
 import type { JsonAttachmentValue } from './schema.js';
 
 export interface MailAttachment {
@@ -21,14 +21,12 @@ export interface MailAttachment {
 
 export type AttachmentLimits = Pick<ApiConfig, 'maxAttachments' | 'maxAttachmentBytes'>;
 
-export function tooManyAttachments(limits: AttachmentLimits): TooManyAttachmentsError {
-  return new TooManyAttachmentsError(`at most ${limits.maxAttachments} attachments per message (OUTPOST_API_MAX_ATTACHMENTS); send fewer, or link to the files`);
+export function tooManyAttachments(limits: AttachmentLimits): OutpostError {
+  return outpostError('too_many_attachments', `at most ${limits.maxAttachments} attachments per message (OUTPOST_API_MAX_ATTACHMENTS); send fewer, or link to the files`);
 }
 
-export function attachmentsTooLarge(limits: AttachmentLimits): AttachmentTooLargeError {
-  return new AttachmentTooLargeError(
-    `the attachments add up to more than ${limits.maxAttachmentBytes} bytes, the limit per message (OUTPOST_API_MAX_ATTACHMENT_BYTES); send smaller files, or link to them`,
-  );
+export function attachmentsTooLarge(limits: AttachmentLimits): OutpostError {
+  return outpostError('attachment_too_large', `the attachments add up to more than ${limits.maxAttachmentBytes} bytes, the limit per message (OUTPOST_API_MAX_ATTACHMENT_BYTES); send smaller files, or link to them`);
 }
 
 export function decodeJsonAttachments(attachments: readonly JsonAttachmentValue[], limits: AttachmentLimits): MailAttachment[] {

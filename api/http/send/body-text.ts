@@ -8,7 +8,7 @@
  */
 import iconv from 'iconv-lite';
 import type { MailComposerAlternative } from 'nodemailer/lib/mail-composer';
-import { InvalidRequestError } from '../../../core/errors.js';
+import { outpostError } from '../../../core/errors.js';
 
 export const BODY_ENCODINGS = ['quoted-printable', 'base64', '8bit'] as const;
 export type BodyEncoding = (typeof BODY_ENCODINGS)[number];
@@ -63,5 +63,5 @@ function eightBitProblem(bytes: Buffer): string | undefined {
 }
 
 function fieldProblem(field: string, problem: string): never {
-  throw new InvalidRequestError(`invalid request: ${field}: ${problem}`, [{ field, problem }]);
+  throw outpostError('invalid_request', `invalid request: ${field}: ${problem}`, { details: [{ field, problem }] });
 }

@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { IdempotencyInProgressError, IdempotencyKeyReusedError, InvalidRequestError } from '../../../core/errors.js';
-import type { SharedStore } from '../../../core/store/shared-store.js';
+import { outpostError, OutpostError } from '../../../core/errors.js';
+import type { SharedStore } from '../../../core/intake.js';
 
 export const IDEMPOTENCY_KEY_HEADER = 'Idempotency-Key';
 const KEY_PATTERN = /^[\x20-\x7e]{1,255}$/;
@@ -26,7 +26,7 @@ export function idempotencyKeyOf(headerValue: string): string | undefined {
   if (headerValue === '') return undefined;
   if (!KEY_PATTERN.test(headerValue)) {
     const problem = 'must be 1 to 255 printable ASCII characters (a UUID is a good choice)';
-    throw new InvalidRequestError(`invalid request: ${IDEMPOTENCY_KEY_HEADER}: ${problem}`, [{ field: IDEMPOTENCY_KEY_HEADER, problem }]);
+    throw outpostError('invalid_request', `invalid request: ${IDEMPOTENCY_KEY_HEADER}: ${problem}`, { details: [{ field: IDEMPOTENCY_KEY_HEADER, problem }] });
   }
   return headerValue;
 }
@@ -52,8 +52,8 @@ export class IdempotencyKeys {
   async run<T>(accountId: string, key: string, fingerprint: string, work: () => Promise<T>): Promise<{ result: T; replayed: boolean }> {
     const storeKey = `idempotency!send!${accountId}!${createHash('sha256').update(key).digest('hex')}`;
     const claim: KeyRecord<T> = { state: 'in_progress', fingerprint };
-    const inProgress = (): IdempotencyInProgressError =>
-      new IdempotencyInProgressError(`the request with ${IDEMPOTENCY_KEY_HEADER} "${key}" is still being processed; retry when it has answered`);
+    const inProgress = (): OutpostError =>
+      outpostError('idempotency_in_progress', `the request with ${IDEMPOTENCY_KEY_HEADER} "${key}" is still being processed; retry when it has answered`);
     for (let attempt = 1; !(await this.store.putIfAbsent(storeKey, JSON.stringify(claim), CLAIM_MS)); attempt++) {
       const stored = await this.store.getTemporary(storeKey);
       if (stored === undefined) {
@@ -63,9 +63,7 @@ export class IdempotencyKeys {
       }
       const existing = JSON.parse(stored) as KeyRecord<T>;
       if (existing.fingerprint !== fingerprint) {
-        throw new IdempotencyKeyReusedError(
-          `${IDEMPOTENCY_KEY_HEADER} "${key}" was used for a different request in the last 24 hours; use a new key for a new message`,
-        );
+        throw outpostError('idempotency_key_reused', `${IDEMPOTENCY_KEY_HEADER} "${key}" was used for a different request in the last 24 hours; use a new key for a new message`);
       }
       if (existing.state === 'in_progress') throw inProgress();
       return { result: existing.result, replayed: true };

@@ -16,7 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { z } from 'zod';
 import type { ApiConfig } from '../../../config/index.js';
-import { InvalidRequestError, MessageTooLargeError } from '../../../core/errors.js';
+import { outpostError, OutpostError } from '../../../core/errors.js';
 import { attachmentsTooLarge, tooManyAttachments } from './attachments.js';
 import { attachmentPathRefused } from './request-errors.js';
 import { SendFields } from './schema.js';
@@ -88,7 +88,7 @@ export function readMultipartSend(request: IncomingMessage, limits: ApiConfig, d
         },
       });
     } catch (error) {
-      reject(new InvalidRequestError(`cannot read the multipart body: ${(error as Error).message}`));
+      reject(outpostError('invalid_request', `cannot read the multipart body: ${(error as Error).message}`));
       return;
     }
 
@@ -107,8 +107,8 @@ export function readMultipartSend(request: IncomingMessage, limits: ApiConfig, d
       for (const stream of fileStreams) stream.destroy();
       reject(error);
     };
-    const textTooLarge = (): MessageTooLargeError =>
-      new MessageTooLargeError(`the text fields add up to more than ${limits.maxJsonBytes} bytes (OUTPOST_API_MAX_JSON_BYTES)`);
+    const textTooLarge = (): OutpostError =>
+      outpostError('message_too_large', `the text fields add up to more than ${limits.maxJsonBytes} bytes (OUTPOST_API_MAX_JSON_BYTES)`);
 
     parser.on('field', (name, value, info) => {
       if (failure !== undefined) return;
@@ -123,7 +123,7 @@ export function readMultipartSend(request: IncomingMessage, limits: ApiConfig, d
       }
       if (name in fields) {
         const problem = `given more than once; only ${[...REPEATABLE_FIELDS].join(', ')} may repeat`;
-        return fail(new InvalidRequestError(`invalid request: ${name}: ${problem}`, [{ field: name, problem }]));
+        return fail(outpostError('invalid_request', `invalid request: ${name}: ${problem}`, { details: [{ field: name, problem }] }));
       }
       fields[name] = FLAG_FIELDS.has(name) && /^(true|false)$/.test(value) ? value === 'true' : value;
     });
@@ -132,7 +132,7 @@ export function readMultipartSend(request: IncomingMessage, limits: ApiConfig, d
       if (failure !== undefined) return skip(stream);
       if (name !== 'attachments') {
         skip(stream);
-        return fail(new InvalidRequestError(`invalid request: ${name}: file parts must be named attachments`, [{ field: name, problem: 'file parts must be named attachments' }]));
+        return fail(outpostError('invalid_request', `invalid request: ${name}: file parts must be named attachments`, { details: [{ field: name, problem: 'file parts must be named attachments' }] }));
       }
       fileStreams.add(stream);
       const file = path.join(directory.path, `attachment-${writes.length}`);
@@ -149,13 +149,13 @@ export function readMultipartSend(request: IncomingMessage, limits: ApiConfig, d
     });
 
     parser.on('filesLimit', () => fail(tooManyAttachments(limits)));
-    parser.on('fieldsLimit', () => fail(new MessageTooLargeError('the multipart body has more fields than a send can use; check the recipient limit (OUTPOST_API_MAX_RECIPIENTS)')));
-    parser.on('error', (error: unknown) => fail(new InvalidRequestError(`cannot read the multipart body: ${(error as Error).message}`)));
+    parser.on('fieldsLimit', () => fail(outpostError('message_too_large', 'the multipart body has more fields than a send can use; check the recipient limit (OUTPOST_API_MAX_RECIPIENTS)')));
+    parser.on('error', (error: unknown) => fail(outpostError('invalid_request', `cannot read the multipart body: ${(error as Error).message}`)));
     parser.on('close', () => {
       Promise.all(writes).then((files) => failure === undefined && resolve({ fields, files }), fail);
     });
     request.on('error', fail);
-    request.on('close', () => request.complete || fail(new InvalidRequestError('the request body was cut off before its end')));
+    request.on('close', () => request.complete || fail(outpostError('invalid_request', 'the request body was cut off before its end')));
     request.pipe(parser);
   });
 }

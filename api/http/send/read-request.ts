@@ -6,7 +6,7 @@
 import type Koa from 'koa';
 import { z } from 'zod';
 import type { ApiConfig } from '../../../config/index.js';
-import { InvalidRequestError, UnsupportedMediaTypeError } from '../../../core/errors.js';
+import { outpostError } from '../../../core/errors.js';
 import { readJson } from '../body.js';
 import { decodeJsonAttachments, type MailAttachment } from './attachments.js';
 import { readMultipartSend } from './multipart.js';
@@ -28,10 +28,10 @@ export async function readSendInput(ctx: Koa.Context, limits: ApiConfig, uploads
   const type = ctx.request.is('application/json', 'multipart/form-data');
   const contentType = ctx.get('content-type');
   if (type === null || (!contentType && !ctx.request.length)) {
-    throw new InvalidRequestError('the request has no body; send the message as application/json or multipart/form-data');
+    throw outpostError('invalid_request', 'the request has no body; send the message as application/json or multipart/form-data');
   }
   if (type === false) {
-    throw new UnsupportedMediaTypeError(`send the message as application/json or multipart/form-data (got ${contentType || 'no Content-Type'})`);
+    throw outpostError('unsupported_media_type', `send the message as application/json or multipart/form-data (got ${contentType || 'no Content-Type'})`);
   }
   return type === 'application/json' ? readJsonSend(ctx, limits) : readMultipartBody(ctx, limits, uploads);
 }

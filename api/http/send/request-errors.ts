@@ -5,7 +5,7 @@
  * one detail per field (an unknown field is named, not reported as "(body)").
  */
 import type { z } from 'zod';
-import { AttachmentPathRefusedError, HeaderInjectionError, InvalidRequestError } from '../../../core/errors.js';
+import { outpostError, OutpostError } from '../../../core/errors.js';
 import { HEADER_INJECTION } from './schema.js';
 
 interface FieldProblem {
@@ -27,8 +27,8 @@ export function refuseAttachmentPaths(body: unknown): void {
   });
 }
 
-export function attachmentPathRefused(field: string): AttachmentPathRefusedError {
-  return new AttachmentPathRefusedError(`${field}: ${PATH_REFUSED}`);
+export function attachmentPathRefused(field: string): OutpostError {
+  return outpostError('attachment_path_refused', `${field}: ${PATH_REFUSED}`);
 }
 
 /** The parsed value, or the error for the first kind of problem found (header injection first). */
@@ -47,8 +47,8 @@ export function parseSendBody<T>(schema: z.ZodType<T>, body: unknown): T {
       problems.push({ field: field || '(body)', problem: issue.message });
     }
   }
-  if (injections.length > 0) throw new HeaderInjectionError(describe(injections));
-  throw new InvalidRequestError(`invalid request: ${describe(problems)}`, problems);
+  if (injections.length > 0) throw outpostError('header_injection', describe(injections));
+  throw outpostError('invalid_request', `invalid request: ${describe(problems)}`, { details: problems });
 }
 
 function describe(problems: FieldProblem[]): string {

@@ -4,9 +4,9 @@
  * hand it to the pipeline. The receipt comes back only once the pipeline has
  * durably queued the message. Nothing is composed when no recipient is usable.
  */
-import type { DeliveryOptions, Submission } from '../../../core/message.js';
-import { NoValidRecipientsError, TooManyRecipientsError } from '../../../core/errors.js';
-import type { ApiServices } from '../services.js';
+import type { DeliveryOptions, NewMessage } from '../../../core/intake.js';
+import { outpostError } from '../../../core/errors.js';
+import type { Intake } from '../../../core/intake.js';
 import { bareAddressProblem, planRecipients } from './addresses.js';
 import { composeMessage } from './compose.js';
 import type { SendInput } from './read-request.js';
@@ -18,20 +18,18 @@ export interface SendReceipt {
   rejected_recipients: number;
 }
 
-export async function submitSend(input: Pick<SendInput, 'fields' | 'attachments'>, accountId: string, services: ApiServices): Promise<SendReceipt> {
+export async function submitSend(input: Pick<SendInput, 'fields' | 'attachments'>, accountId: string, intake: Intake): Promise<SendReceipt> {
   const { fields } = input;
   const recipients = planRecipients(fields.to, fields.cc ?? [], fields.bcc ?? []);
   const recipientCount = recipients.envelope.length + recipients.refused.length;
-  if (recipientCount > services.config.api.maxRecipients) {
-    throw new TooManyRecipientsError(
-      `${recipientCount} recipients (to, cc and bcc without duplicates); at most ${services.config.api.maxRecipients} per message (OUTPOST_API_MAX_RECIPIENTS): split the send`,
-    );
+  if (recipientCount > intake.config.api.maxRecipients) {
+    throw outpostError('too_many_recipients', `${recipientCount} recipients (to, cc and bcc without duplicates); at most ${intake.config.api.maxRecipients} per message (OUTPOST_API_MAX_RECIPIENTS): split the send`);
   }
   if (recipients.usable === 0) {
     const unusable = [...recipients.envelope, ...recipients.refused];
     const reasons = unusable.slice(0, 10).map((address) => bareAddressProblem(address));
     const more = unusable.length > reasons.length ? `; and ${unusable.length - reasons.length} more` : '';
-    throw new NoValidRecipientsError(`no recipient can be sent to: ${reasons.join('; ')}${more}`);
+    throw outpostError('no_valid_recipients', `no recipient can be sent to: ${reasons.join('; ')}${more}`);
   }
 
   const raw = await composeMessage({
@@ -47,9 +45,9 @@ export async function submitSend(input: Pick<SendInput, 'fields' | 'attachments'
     charset: fields.charset ?? 'UTF-8',
     encoding: fields.encoding ?? 'quoted-printable',
     attachments: input.attachments,
-    hostname: services.config.hostname,
+    hostname: intake.config.hostname,
   });
-  const submission: Submission = {
+  const submission: NewMessage = {
     from: fields.from,
     to: recipients.envelope,
     raw,
@@ -58,14 +56,14 @@ export async function submitSend(input: Pick<SendInput, 'fields' | 'attachments'
     tags: [...new Set(fields.tags ?? [])],
     source: 'api',
   };
-  const receipt = await services.submit(submission);
+  const receipt = await intake.submit(submission);
   return { id: receipt.id, accepted_recipients: receipt.accepted, rejected_recipients: receipt.rejected + recipients.refused.length };
 }
 
 /**
  * Only the options the request set: one left out stays undefined, so the sender
  * domain's default applies. The tracking flags are validated but not yet used
- * (tracking is a later issue; Submission has no place for them).
+ * (tracking is a later issue; NewMessage has no place for them).
  */
 function deliveryOptions(fields: SendInput['fields']): DeliveryOptions {
   return {

@@ -8,7 +8,7 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { StorageError } from '../../../core/errors.js';
+import { outpostError } from '../../../core/errors.js';
 
 export interface UploadDirectory {
   path: string;
@@ -38,7 +38,7 @@ export class UploadArea {
     } catch (error) {
       // the path is for the operator's log, not for the client
       this.logger.error({ err: error, directory: this.root }, 'cannot create an upload directory');
-      throw new StorageError('cannot store the upload (the disk is full or not writable); try again later', error);
+      throw outpostError('storage_failed', 'cannot store the upload (the disk is full or not writable); try again later', { cause: error });
     }
   }
 }

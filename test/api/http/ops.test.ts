@@ -8,16 +8,13 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { definePlugin } from '../../../core/plugins/registry.js';
+import { definePlugin } from '../../../core/plugins/plugin-api.js';
 import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js';
 import { request } from '../../support/http.js';
 import { startMxServer, type TestMxServer } from '../../support/mx-server.js';
 import type { ChildMessage } from '../../support/outpost-child.js';
+import { CHILD_SCRIPT, REPO_ROOT } from '../../support/outpost-process.js';
 import { allFinal, makeDataDir, rawMessage, startOutpost, testEnv, waitForStatus, type TestOutpost } from '../../support/outpost.js';
-
-const CHILD_SCRIPT = fileURLToPath(new URL('../support/outpost-child.ts', import.meta.url));
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 interface HealthBody {
   status: string;

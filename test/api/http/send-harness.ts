@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { OutpostConfig } from '../../../config/index.js';
-import type { OutpostPlugin } from '../../../core/plugins/registry.js';
+import type { OutpostPlugin } from '../../../core/plugins/plugin-api.js';
 import type { MessageStatusView } from '../../../core/status/status-store.js';
 import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js';
 import { addVerifiedDomain } from '../../support/domains.js';

@@ -5,7 +5,7 @@
  * failed request leaves the key free for its retry.
  */
 import assert from 'node:assert/strict';
-import { definePlugin, type OutpostPlugin } from '../../../core/plugins/registry.js';
+import { definePlugin, type OutpostPlugin } from '../../../core/plugins/plugin-api.js';
 import { createAccount, request } from '../../support/http.js';
 import { addVerifiedDomain } from '../../support/domains.js';
 import { allFinal, waitForStatus } from '../../support/outpost.js';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { pino } from 'pino';
 import { loadConfig } from '../../../config/index.js';
-import { ConfigError, PortUnavailableError } from '../../../core/errors.js';
+import { isOutpostError } from '../../../core/errors.js';
 import { SubmissionListeners } from '../../../api/smtp/listeners.js';
 import { generateSelfSignedCertificate } from '../../../core/tls-certificate.js';
 import { request } from '../../support/http.js';
@@ -67,7 +67,7 @@ describe('SMTP submission: listeners in Outpost', () => {
     const port = (squatter.address() as net.AddressInfo).port;
     try {
       await assert.rejects(startOutpost({ dnsAddress: '127.0.0.1:53', deliveryPort: 25, env: { OUTPOST_SUBMISSION_TLS_PORT: String(port) } }), (error: unknown) => {
-        assert.ok(error instanceof PortUnavailableError);
+        assert.ok(isOutpostError(error, 'port_unavailable'));
         assert.equal(error.message, `cannot listen on 127.0.0.1:${port}: address already in use; set OUTPOST_SUBMISSION_TLS_PORT to a free port (or off to disable it)`);
         return true;
       });
@@ -80,10 +80,10 @@ describe('SMTP submission: listeners in Outpost', () => {
     const config = loadConfig({ ...testEnv({ dnsAddress: '127.0.0.1:53', deliveryPort: 25, dataDir: await makeDataDir() }), OUTPOST_SUBMISSION_PORT: 'off' });
     scratch.push(config.dataDir);
     const listeners = await SubmissionListeners.bind(config, pino({ level: 'silent' }));
-    assert.equal(listeners.address('submission'), undefined);
-    assert.deepEqual(Object.entries(listeners.health()).map(([name, part]) => [name, part?.listening]), [['submission', undefined], ['submission_tls', true]]);
+    assert.equal(listeners.listeners.submission, undefined);
+    assert.deepEqual(Object.entries(listeners.listeners).map(([name, part]) => [name, part?.listening]), [['submission', undefined], ['submission_tls', true]]);
     await listeners.close(0);
-    assert.equal(listeners.health().submission_tls!.listening, false);
+    assert.equal(listeners.listeners.submission_tls!.listening, false);
   });
 
   it('with both ports off, binds nothing and generates no certificate', async () => {
@@ -139,7 +139,7 @@ describe('SMTP submission: listeners in Outpost', () => {
     assert.equal((await open.command('NOOP')).code, 250);
 
     await writeFile(certFile, 'not a certificate');
-    await assert.rejects(outpost.reloadTlsCertificate(), (error: unknown) => error instanceof ConfigError && /OUTPOST_TLS_CERT/.test(error.message));
+    await assert.rejects(outpost.reloadTlsCertificate(), (error: unknown) => isOutpostError(error, 'config_invalid') && /OUTPOST_TLS_CERT/.test(error.message));
     assert.equal(await fingerprintAt(outpost.submissionTlsAddress!), two);
   });
 

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { Headers } from '@zone-eu/mailsplit';
-import { InvalidMessageError } from '../../../core/errors.js';
+import { isOutpostError } from '../../../core/errors.js';
 import { takeOutpostHeaders } from '../../../api/smtp/outpost-headers.js';
 import { relayFormOf } from '../../../api/smtp/envelope.js';
 
@@ -16,7 +16,7 @@ function refusal(...lines: string[]): string {
   try {
     takeOutpostHeaders(headers(...lines));
   } catch (error) {
-    assert.ok(error instanceof InvalidMessageError, String(error));
+    assert.ok(isOutpostError(error, 'message_invalid'), String(error));
     assert.equal(error.smtpReply().code, 550);
     assert.equal(error.smtpReply().status, '5.6.0');
     return error.message;

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { MessageTooLargeError } from '../../../core/errors.js';
+import { isOutpostError } from '../../../core/errors.js';
 import { DataInterruptedError, readMessage } from '../../../api/smtp/read-message.js';
 
 const LIMITS = { maxMessageBytes: 64 * 1024, maxLineBytes: 998, maxHeaderBytes: 2048 };
@@ -33,7 +33,7 @@ describe('readMessage', () => {
     assert.equal(settled, false, 'no answer while the client is still sending');
     data.write('more body\r\n'.repeat(100));
     data.end();
-    await assert.rejects(reading, MessageTooLargeError);
+    await assert.rejects(reading, (error: unknown) => isOutpostError(error, 'message_too_large'));
   });
 
   it('rejects with DataInterruptedError when the stream closes before its end', async () => {

@@ -1,7 +1,7 @@
 // Tests core/pipeline/hooks.ts: HookRegistry ordering, verdicts, failures, timeouts, recording and verdict builders.
 import assert from 'node:assert/strict';
 import { HookRegistry, verdict, type Verdict } from '../../../core/plugins/hooks.js';
-import { PluginInvalidError } from '../../../core/errors.js';
+import { isOutpostError } from '../../../core/errors.js';
 import type { PipelineMessage } from '../../../core/message.js';
 
 const message = { id: 'test-message' } as unknown as PipelineMessage;
@@ -151,13 +151,13 @@ describe('HookRegistry', () => {
     const registry = new HookRegistry(1000);
     assert.throws(
       () => registry.add('typo', 'message:sacn' as never, (() => undefined) as never),
-      (error: unknown) => error instanceof PluginInvalidError && error.code === 'plugin_invalid' && /typo/.test(error.message) && /message:sacn/.test(error.message),
+      (error: unknown) => isOutpostError(error, 'plugin_invalid') && error.code === 'plugin_invalid' && /typo/.test(error.message) && /message:sacn/.test(error.message),
     );
   });
 
   it('refuses a hook that is not a function', () => {
     const registry = new HookRegistry(1000);
-    assert.throws(() => registry.add('p', 'message:scan', 'nope' as never), PluginInvalidError);
+    assert.throws(() => registry.add('p', 'message:scan', 'nope' as never), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
   });
 
   it('gives the record callback each plugin\'s verdict', async () => {
@@ -205,22 +205,22 @@ describe('verdict builders', () => {
   });
 
   it('refuse a code of the wrong class', () => {
-    assert.throws(() => verdict.reject(450, '5.7.1', 'x'), PluginInvalidError);
-    assert.throws(() => verdict.defer(550, '4.7.1', 'x'), PluginInvalidError);
-    assert.throws(() => verdict.reject(250, '5.7.1', 'x'), PluginInvalidError);
+    assert.throws(() => verdict.reject(450, '5.7.1', 'x'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
+    assert.throws(() => verdict.defer(550, '4.7.1', 'x'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
+    assert.throws(() => verdict.reject(250, '5.7.1', 'x'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
   });
 
   it('refuse a status of the wrong class or shape', () => {
-    assert.throws(() => verdict.reject(550, '4.7.1', 'x'), PluginInvalidError);
-    assert.throws(() => verdict.defer(451, '5.7.1', 'x'), PluginInvalidError);
-    assert.throws(() => verdict.reject(550, '5.7', 'x'), PluginInvalidError);
-    assert.throws(() => verdict.reject(550, '5.7.1 ', 'x'), PluginInvalidError);
-    assert.throws(() => verdict.reject(550, '5.1234.1', 'x'), PluginInvalidError);
+    assert.throws(() => verdict.reject(550, '4.7.1', 'x'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
+    assert.throws(() => verdict.defer(451, '5.7.1', 'x'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
+    assert.throws(() => verdict.reject(550, '5.7', 'x'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
+    assert.throws(() => verdict.reject(550, '5.7.1 ', 'x'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
+    assert.throws(() => verdict.reject(550, '5.1234.1', 'x'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
   });
 
   it('refuse a multi-line text', () => {
-    assert.throws(() => verdict.reject(550, '5.7.1', 'spam\r\n250 ok'), PluginInvalidError);
-    assert.throws(() => verdict.defer(451, '4.7.1', 'a\nb'), PluginInvalidError);
-    assert.throws(() => verdict.defer(451, '4.7.1', 'a\rb'), PluginInvalidError);
+    assert.throws(() => verdict.reject(550, '5.7.1', 'spam\r\n250 ok'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
+    assert.throws(() => verdict.defer(451, '4.7.1', 'a\nb'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
+    assert.throws(() => verdict.defer(451, '4.7.1', 'a\rb'), (error: unknown) => isOutpostError(error, 'plugin_invalid'));
   });
 });

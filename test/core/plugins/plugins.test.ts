@@ -4,13 +4,16 @@
  * submission; a bad registration stops the start with a clear error.
  */
 import assert from 'node:assert/strict';
-import { ConfigError, MessageRejectedError, OutpostError, PluginInvalidError } from '../../../core/errors.js';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { isOutpostError } from '../../../core/errors.js';
 import { definePlugin, verdict, type Hooks } from '../../../core/plugins/plugin-api.js';
 import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js';
 import { addVerifiedDomain } from '../../support/domains.js';
 import { createAccount } from '../../support/http.js';
 import { startMxServer, type TestMxServer } from '../../support/mx-server.js';
-import { allFinal, rawMessage, startOutpost, waitForStatus, type TestOutpost } from '../../support/outpost.js';
+import { readmePluginExample } from '../../support/readme-plugin.js';
+import { allFinal, makeDataDir, rawMessage, startOutpost, waitForStatus, type TestOutpost } from '../../support/outpost.js';
 
 describe('plugins', () => {
   let dns: TestDnsServer;
@@ -20,33 +23,48 @@ describe('plugins', () => {
   beforeEach(async () => {
     mx = await startMxServer();
     dns = await startDnsServer({ 'dest.test': { MX: [{ exchange: 'mx.dest.test', priority: 10 }] }, 'mx.dest.test': { A: ['127.0.0.1'] } });
-    process.env.RECIPIENT_CAP = '2';
   });
 
   afterEach(async () => {
-    delete process.env.RECIPIENT_CAP;
     await server?.close();
     server = undefined;
     await mx.close();
     await dns.close();
   });
 
+  /** A folder holding the README's example as recipient-cap.ts, in an ES module package as the README says. */
+  const pluginFolder = async (): Promise<string> => {
+    const folder = await makeDataDir();
+    await writeFile(path.join(folder, 'package.json'), JSON.stringify({ type: 'module' }));
+    await writeFile(path.join(folder, 'recipient-cap.ts'), await readmePluginExample());
+    return folder;
+  };
+
   const submit = (outpost: TestOutpost, to: string[]) =>
     outpost.outpost.submit({ from: 'a@outpost.test', to, raw: rawMessage({ from: 'a@outpost.test', to }), source: 'internal' });
 
-  it('loads a plugin from OUTPOST_PLUGINS that stamps a header and rejects with its own reply', async () => {
-    server = await startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, env: { OUTPOST_PLUGINS: './test/fixtures/plugins/recipient-cap.ts' } });
+  it("loads the README's plugin from a file named in OUTPOST_PLUGINS: it stamps a header, reads its setting and rejects with its own code", async () => {
+    const folder = await pluginFolder();
+    server = await startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, env: { OUTPOST_PLUGINS: path.join(folder, 'recipient-cap.ts'), RECIPIENT_CAP: '2' } });
     const receipt = await submit(server, ['a@dest.test', 'b@dest.test']);
     await waitForStatus(server.outpost, receipt.id, allFinal);
     assert.match(mx.messages[0]!.raw.toString(), /^X-Recipient-Count: 2\r$/m);
 
     await assert.rejects(submit(server, ['a@dest.test', 'b@dest.test', 'c@dest.test']), (error: unknown) => {
-      assert.ok(error instanceof MessageRejectedError);
+      assert.ok(isOutpostError(error, 'recipient_cap_exceeded'), String(error));
       assert.deepEqual(error.smtpReply(), { code: 550, status: '5.5.3', text: 'at most 2 recipients per message; split the send' });
       assert.equal(error.httpStatus, 422);
       return true;
     });
     assert.equal(mx.messages.length, 1);
+  });
+
+  it('refuses to start when a plugin setting has a bad value, naming its variable', async () => {
+    const folder = await pluginFolder();
+    await assert.rejects(
+      startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, env: { OUTPOST_PLUGINS: path.join(folder, 'recipient-cap.ts'), RECIPIENT_CAP: 'many' } }),
+      (error: unknown) => isOutpostError(error, 'config_invalid') && /^RECIPIENT_CAP: "many" is not a whole number of at least 1$/.test(error.message),
+    );
   });
 
   it('defers (never passes) a message when a hook throws or times out', async () => {
@@ -60,7 +78,7 @@ describe('plugins', () => {
     });
     server = await startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, plugins: [failing] });
     await assert.rejects(submit(server, ['a@dest.test']), (error: unknown) => {
-      assert.ok(error instanceof OutpostError);
+      assert.ok(isOutpostError(error));
       assert.equal(error.code, 'message_deferred');
       assert.equal(error.smtpReply().code, 451);
       assert.match(error.message, /broken-scanner.*scanner unreachable/);
@@ -92,7 +110,7 @@ describe('plugins', () => {
       },
     });
     await assert.rejects(startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, plugins: [typo] }), (error: unknown) => {
-      assert.ok(error instanceof PluginInvalidError);
+      assert.ok(isOutpostError(error, 'plugin_invalid'));
       assert.match(error.message, /unknown hook "message:vaildate"/);
       return true;
     });
@@ -122,7 +140,7 @@ describe('plugins', () => {
 
   it('refuses to start when omitBuiltinPlugins names no built-in', async () => {
     await assert.rejects(startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, omitBuiltinPlugins: ['dkim'] }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError);
+      assert.ok(isOutpostError(error, 'config_invalid'));
       assert.equal(error.code, 'config_invalid');
       assert.match(error.message, /no built-in plugin named "dkim"; the built-ins are message-headers, sender-domain, suppression, dkim-sign, return-path, webhooks/);
       return true;

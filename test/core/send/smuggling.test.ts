@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js';
 import { startLenientMx, type LenientMx } from '../../support/lenient-mx.js';
-import { definePlugin } from '../../../core/plugins/registry.js';
+import { definePlugin } from '../../../core/plugins/plugin-api.js';
 import { allFinal, startOutpost, waitForStatus, type TestOutpost } from '../../support/outpost.js';
 
 describe('outbound SMTP smuggling', () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Level } from 'level';
 import { GroupCommitter } from '../../../core/spool/group-commit.js';
-import { StorageError } from '../../../core/errors.js';
+import { isOutpostError } from '../../../core/errors.js';
 
 describe('GroupCommitter', () => {
   let dir: string;
@@ -74,7 +74,7 @@ describe('GroupCommitter', () => {
     committer.onBatchWritten = () => batches++;
     await db.close();
     await assert.rejects(committer.write([{ type: 'put', key: 'k', value: Buffer.from('v') }]), (error: unknown) => {
-      assert.ok(error instanceof StorageError, `expected a StorageError, got ${String(error)}`);
+      assert.ok(isOutpostError(error, 'storage_failed'), `expected a StorageError, got ${String(error)}`);
       assert.equal(error.code, 'storage_failed');
       assert.match(error.message, /spool write failed/);
       assert.ok(error.cause instanceof Error);
@@ -93,7 +93,7 @@ describe('GroupCommitter', () => {
     ]);
     for (const outcome of failed) {
       assert.equal(outcome.status, 'rejected');
-      assert.ok(outcome.status === 'rejected' && outcome.reason instanceof StorageError);
+      assert.ok(outcome.status === 'rejected' && isOutpostError(outcome.reason, 'storage_failed'));
     }
     await db.open();
     await committer.write([{ type: 'put', key: 'd', value: Buffer.from('4') }]);
@@ -110,7 +110,7 @@ describe('GroupCommitter', () => {
     };
     assert.equal(committer.failing, false);
     await db.close();
-    await assert.rejects(committer.write([{ type: 'put', key: 'a', value: Buffer.from('1') }]), StorageError);
+    await assert.rejects(committer.write([{ type: 'put', key: 'a', value: Buffer.from('1') }]), (error: unknown) => isOutpostError(error, 'storage_failed'));
     assert.ok(causes[0] instanceof Error, 'the cause goes to the log through onBatchFailed');
     assert.equal(committer.failing, true);
     assert.deepEqual(failedBatches, [1]);
@@ -125,7 +125,7 @@ describe('GroupCommitter', () => {
     const changes: { failing: boolean; cause: unknown }[] = [];
     committer.onFailingChanged = (failing, cause) => changes.push({ failing, cause });
     await db.close();
-    for (const key of ['a', 'b']) await assert.rejects(committer.write([{ type: 'put', key, value: Buffer.from('1') }]), StorageError);
+    for (const key of ['a', 'b']) await assert.rejects(committer.write([{ type: 'put', key, value: Buffer.from('1') }]), (error: unknown) => isOutpostError(error, 'storage_failed'));
     await db.open();
     for (const key of ['c', 'd']) await committer.write([{ type: 'put', key, value: Buffer.from('2') }]);
     assert.deepEqual(changes.map((change) => change.failing), [true, false]);

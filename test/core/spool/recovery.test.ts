@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdir, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { Level } from 'level';
-import { definePlugin } from '../../../core/plugins/registry.js';
+import { definePlugin } from '../../../core/plugins/plugin-api.js';
 import { startDnsServer, type TestDnsServer } from '../../support/dns-server.js';
 import { startMxServer, type MxServerOptions, type TestMxServer } from '../../support/mx-server.js';
 import { allFinal, makeDataDir, rawMessage, startOutpost, waitForStatus, type TestOutpost } from '../../support/outpost.js';

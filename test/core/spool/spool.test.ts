@@ -9,14 +9,14 @@ import { buffer } from 'node:stream/consumers';
 import { HotMessages } from '../../../core/spool/hot-messages.js';
 import { keys, newMessageId, type MessageRecord } from '../../../core/spool/records.js';
 import { Spool } from '../../../core/spool/spool.js';
-import { SpoolTransaction } from '../../../core/spool/batch.js';
+import { SpoolBatch } from '../../../core/spool/batch.js';
 import { makeDataDir } from '../../support/outpost.js';
 
-function stage(spool: Spool, body: Buffer, chunkBytes = 1024): { tx: SpoolTransaction; record: MessageRecord } {
-  const tx = new SpoolTransaction();
+function stage(spool: Spool, body: Buffer, chunkBytes = 1024): { batch: SpoolBatch; record: MessageRecord } {
+  const batch = new SpoolBatch();
   const id = newMessageId(Date.now());
-  const record = spool.stageMessage(tx, { id, from: 'a@acme.test', createdAt: Date.now(), options: {}, tags: [], recipientCount: 1 }, body, [], chunkBytes);
-  return { tx, record };
+  const record = spool.putMessage(batch, { id, from: 'a@acme.test', createdAt: Date.now(), options: {}, tags: [], recipientCount: 1 }, body, [], chunkBytes);
+  return { batch, record };
 }
 
 describe('Spool', () => {
@@ -34,9 +34,9 @@ describe('Spool', () => {
 
   it('serves a just-committed message from memory: the record and body even with the disk copy gone', async () => {
     const body = Buffer.from('Subject: hot\r\n\r\nbody\r\n');
-    const { tx, record } = stage(spool, body);
+    const { batch, record } = stage(spool, body);
     assert.equal(spool.hot.size, 0, 'nothing is held before the commit');
-    await spool.commit(tx);
+    await spool.commit(batch);
     // remove the disk copy behind the spool's back: only memory can answer now
     await spool.db.batch([{ type: 'del', key: keys.message(record.id) }, { type: 'del', key: keys.bodyChunk(record.id, 0) }]);
     const read = await spool.readMessage(record.id);
@@ -46,8 +46,8 @@ describe('Spool', () => {
 
   it('reads from disk, digest checked, once the message is no longer in memory, and after a reopen', async () => {
     const body = Buffer.from(`Subject: cold\r\n\r\n${'line of body\r\n'.repeat(300)}`);
-    const { tx, record } = stage(spool, body);
-    await spool.commit(tx);
+    const { batch, record } = stage(spool, body);
+    await spool.commit(batch);
     spool.hot.delete(record.id);
     const read = (await spool.readMessage(record.id))!;
     assert.notEqual(read, record, 'a record decoded from disk');
@@ -66,16 +66,16 @@ describe('Spool', () => {
 
   it('holds nothing of a message whose write failed, and forgets a message staged for removal', async () => {
     const kept = stage(spool, Buffer.from('kept'));
-    await spool.commit(kept.tx);
-    const removal = new SpoolTransaction();
-    spool.stageMessageRemoval(removal, kept.record);
+    await spool.commit(kept.batch);
+    const removal = new SpoolBatch();
+    spool.deleteMessage(removal, kept.record);
     await spool.commit(removal);
     assert.equal(spool.hot.record(kept.record.id), undefined);
     assert.equal(await spool.readMessage(kept.record.id), undefined);
 
     const failed = stage(spool, Buffer.from('never durable'));
     await spool.db.close();
-    await assert.rejects(spool.commit(failed.tx), /spool write failed/);
+    await assert.rejects(spool.commit(failed.batch), /spool write failed/);
     assert.equal(spool.hot.size, 0);
   });
 });

@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { Level } from 'level';
 import { pino } from 'pino';
-import { SpoolTransaction } from '../../../core/spool/batch.js';
+import { SpoolBatch } from '../../../core/spool/batch.js';
 import { ClusterStatusStore } from '../../../core/status/cluster-status-store.js';
 import { LevelStatusStore } from '../../../core/status/status-store.js';
 
@@ -57,12 +57,12 @@ describe('cluster status store: copies to Redis', () => {
   async function addMessage(): Promise<string> {
     const id = `m${randomBytes(4).toString('hex')}`;
     const now = Date.now();
-    const tx = new SpoolTransaction();
-    store.stageMessage(tx, { id, accountId: 'acct1', from: 'a@acme.test', subject: 'hello', tags: [], createdAt: now, size: 1 }, [
+    const batch = new SpoolBatch();
+    store.putMessage(batch, { id, accountId: 'acct1', from: 'a@acme.test', subject: 'hello', tags: [], createdAt: now, size: 1 }, [
       { address: 'user@dest.test', status: 'queued', attempts: 0, lastResponse: null, updatedAt: now },
     ]);
-    await db.batch(tx.operations);
-    tx.runCommitted();
+    await db.batch(batch.operations);
+    batch.runCommitted();
     await store.flush();
     return id;
   }

@@ -11,10 +11,10 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { Level } from 'level';
 import { pino } from 'pino';
-import { InvalidRequestError } from '../../../core/errors.js';
+import { isOutpostError } from '../../../core/errors.js';
 import type { RecipientState } from '../../../core/message.js';
 import { newMessageId } from '../../../core/spool/records.js';
-import { SpoolTransaction } from '../../../core/spool/batch.js';
+import { SpoolBatch } from '../../../core/spool/batch.js';
 import { ClusterStatusStore } from '../../../core/status/cluster-status-store.js';
 import { LevelStatusStore, type MessagePage, type MessageQuery, type StatusStore } from '../../../core/status/status-store.js';
 
@@ -34,7 +34,7 @@ interface StoreUnderTest {
   writer: StatusStore;
   store: StatusStore;
   bounded(maxScannedPerPage: number): StatusStore;
-  commit(tx: SpoolTransaction): Promise<void>;
+  commit(batch: SpoolBatch): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,7 +48,7 @@ async function openLevel(): Promise<{ db: Level<string, Buffer>; close(): Promis
 async function embeddedStore(): Promise<StoreUnderTest> {
   const { db, close } = await openLevel();
   const store = new LevelStatusStore(db);
-  return { writer: store, store, bounded: (max) => new LevelStatusStore(db, max), commit: (tx) => db.batch(tx.operations), close };
+  return { writer: store, store, bounded: (max) => new LevelStatusStore(db, max), commit: (batch) => db.batch(batch.operations), close };
 }
 
 /**
@@ -69,9 +69,9 @@ async function clusterStore(): Promise<StoreUnderTest> {
     writer: writing,
     store: otherNode(),
     bounded: (max) => otherNode(max),
-    async commit(tx) {
-      await writer.db.batch(tx.operations);
-      tx.runCommitted();
+    async commit(batch) {
+      await writer.db.batch(batch.operations);
+      batch.runCommitted();
       await writing.flush();
     },
     async close() {
@@ -97,20 +97,20 @@ for (const [kind, open] of [['embedded', embeddedStore], ['cluster (Redis)', clu
 
     afterEach(() => underTest.close());
 
-    const commit = (tx: SpoolTransaction) => underTest.commit(tx);
+    const commit = (batch: SpoolBatch) => underTest.commit(batch);
 
     /** Stages a message the way the queue stage does; returns its id. */
     async function addMessage(message: TestMessage): Promise<string> {
       const id = newMessageId(message.createdAt);
-      const tx = new SpoolTransaction();
+      const batch = new SpoolBatch();
       const recipients = message.recipients ?? [{ address: 'user@dest.test', status: 'queued' }];
-      writer.stageMessage(
-        tx,
+      writer.putMessage(
+        batch,
         { id, ...(message.accountId ? { accountId: message.accountId } : {}), from: 'sender@acme.test', subject: `at ${message.createdAt}`, tags: message.tags ?? [], createdAt: message.createdAt, size: 100 },
         recipients.map((recipient) => ({ ...recipient, attempts: 0, lastResponse: null, updatedAt: message.createdAt })),
       );
-      writer.stageEvent(tx, id, { type: 'accepted', at: message.createdAt });
-      await commit(tx);
+      writer.putEvent(batch, id, { type: 'accepted', at: message.createdAt });
+      await commit(batch);
       return id;
     }
 
@@ -146,11 +146,11 @@ for (const [kind, open] of [['embedded', embeddedStore], ['cluster (Redis)', clu
 
     it('orders by creation time even when message ids would sort otherwise', async () => {
       // Ids from code need not follow newMessageId's format; the listing key carries the time itself.
-      const tx = new SpoolTransaction();
+      const batch = new SpoolBatch();
       for (const [id, createdAt] of [['zzzz-first', T0], ['aaaa-second', T0 + 1]] as const) {
-        writer.stageMessage(tx, { id, accountId: 'acct1', from: 'a@b.test', subject: '', tags: [], createdAt, size: 1 }, []);
+        writer.putMessage(batch, { id, accountId: 'acct1', from: 'a@b.test', subject: '', tags: [], createdAt, size: 1 }, []);
       }
-      await commit(tx);
+      await commit(batch);
       assert.deepEqual(await ids('acct1'), ['aaaa-second', 'zzzz-first']);
     });
 
@@ -227,9 +227,9 @@ for (const [kind, open] of [['embedded', embeddedStore], ['cluster (Redis)', clu
       assert.deepEqual(await ids('acct1', { status: 'suppressed' }), [mixed]);
       assert.deepEqual(await ids('acct1', { status: 'bounced' }), []);
 
-      const tx = new SpoolTransaction();
-      writer.stageRecipient(tx, mixed, 0, { address: 'a@dest.test', status: 'bounced', attempts: 1, lastResponse: '550 5.1.1 no such user', updatedAt: T0 + 5 });
-      await commit(tx);
+      const batch = new SpoolBatch();
+      writer.putRecipient(batch, mixed, 0, { address: 'a@dest.test', status: 'bounced', attempts: 1, lastResponse: '550 5.1.1 no such user', updatedAt: T0 + 5 });
+      await commit(batch);
       assert.deepEqual(await ids('acct1', { status: 'bounced' }), [mixed]);
       assert.deepEqual(await ids('acct1', { status: 'queued' }), [single]);
       // With a recipient filter, that recipient must have the status.
@@ -253,7 +253,7 @@ for (const [kind, open] of [['embedded', embeddedStore], ['cluster (Redis)', clu
       await addMessage({ accountId: 'acct1', createdAt: T0 });
       for (const cursor of ['not a cursor', Buffer.from('hello').toString('base64url'), Buffer.from('000000000!a!b').toString('base64url'), 'AAAA*']) {
         await assert.rejects(store.list('acct1', { limit: 5, cursor }), (error: unknown) => {
-          assert.ok(error instanceof InvalidRequestError, String(error));
+          assert.ok(isOutpostError(error, 'invalid_request'), String(error));
           assert.deepEqual(error.details, [{ field: 'cursor', problem: 'not a cursor this API gave out; pass next_cursor from the previous page unchanged' }]);
           return true;
         }, cursor);

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { BatchOperation } from '../../../core/spool/batch.js';
+import type { GroupCommitter } from '../../../core/spool/group-commit.js';
 import { Spool } from '../../../core/spool/spool.js';
 import { LevelSharedStore } from '../../../core/store/level-shared-store.js';
 
@@ -64,13 +66,23 @@ describe('LevelSharedStore collections', () => {
   it('never serves a value older than a write that has landed, also when a read came while it was in flight', async () => {
     const accounts = store.collection<Account>('accounts');
     await accounts.put('a1', { name: 'old' });
-    const fresh = new LevelSharedStore(spool.db, spool.committer).collection<Account>('accounts');
+    // each write waits at a gate the test opens, so a read is sure to come while it is in flight
+    const gates: (() => void)[] = [];
+    const heldCommitter = {
+      write: async (operations: BatchOperation[]) => {
+        await new Promise<void>((open) => gates.push(open));
+        return spool.committer.write(operations);
+      },
+    } as unknown as GroupCommitter;
+    const fresh = new LevelSharedStore(spool.db, heldCommitter).collection<Account>('accounts');
     const writing = fresh.put('a1', { name: 'new' });
-    assert.deepEqual(await fresh.get('a1'), { name: 'old' }, 'read (and cached) before the write is on disk');
+    assert.deepEqual(await fresh.get('a1'), { name: 'old' }, 'read (and cached) while the write is in flight');
+    gates.shift()!();
     await writing;
     assert.deepEqual(await fresh.get('a1'), { name: 'new' });
     const deleting = fresh.delete('a1');
     assert.deepEqual(await fresh.get('a1'), { name: 'new' });
+    gates.shift()!();
     await deleting;
     assert.equal(await fresh.get('a1'), undefined);
   });

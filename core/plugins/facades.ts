@@ -1,0 +1,90 @@
+/**
+ * The facades a PluginApi carries, built once from the core's services: each
+ * hands a plugin exactly what the built-ins need (a verified domain and a way to
+ * sign with its key, an account's name and status, suppression look-up and add,
+ * webhook publishing) and nothing more: no store, no sealed key, no API key hash.
+ * Values are copies or frozen, so a plugin cannot change core state by mutation.
+ */
+import type { Logger } from 'pino';
+import type { AccountService } from '../accounts/accounts.js';
+import { dkimSignature } from '../domains/dkim-signer.js';
+import type { DomainRecord } from '../domains/domain-record.js';
+import { returnPathDomain } from '../domains/dns-records.js';
+import type { DomainService } from '../domains/domains.js';
+import { isOutpostError } from '../errors.js';
+import type { SuppressionService } from '../suppressions/suppressions.js';
+import type { WebhookSender } from '../webhooks/webhook-sender.js';
+import type { WebhookService } from '../webhooks/webhooks.js';
+import type { Accounts, SendingDomain, SendingDomains, Suppressions, Webhooks } from './plugin-api.js';
+
+/** What every plugin's API shares. */
+export interface PluginFacades {
+  domains: SendingDomains;
+  accounts: Accounts;
+  suppressions: Suppressions;
+  webhooks: Webhooks;
+}
+
+export interface FacadeServices {
+  domains: DomainService;
+  accounts: AccountService;
+  suppressions: SuppressionService;
+  webhooks: WebhookService;
+  webhookSender: WebhookSender;
+  logger: Logger;
+}
+
+export function pluginFacades(services: FacadeServices): PluginFacades {
+  const { domains } = services;
+  const sendingDomain = (record: DomainRecord): SendingDomain =>
+    Object.freeze({
+      name: record.domain,
+      returnPathDomain: returnPathDomain(record.domain),
+      defaults: Object.freeze({ ...record.defaults }),
+      signingKey: Object.freeze({ selector: record.dkim.active.selector, algorithm: record.dkim.active.algorithm }),
+      signDkim: (headerBlock: Buffer, body: Buffer, signedHeaders: readonly string[]) => dkimSignature(headerBlock, body, domains.signingKeyFor(record), signedHeaders),
+    });
+
+  return {
+    domains: {
+      async verified(accountId, name) {
+        const record = await domains.verifiedDomain(accountId, name);
+        return record && sendingDomain(record);
+      },
+      async requireVerified(accountId, address) {
+        return sendingDomain(await domains.requireVerified(accountId, address));
+      },
+    },
+    accounts: {
+      async get(accountId) {
+        try {
+          const account = await services.accounts.get(accountId);
+          return Object.freeze({ id: account.id, name: account.name, status: account.status });
+        } catch (error) {
+          if (isOutpostError(error, 'not_found')) return undefined;
+          throw error;
+        }
+      },
+    },
+    suppressions: {
+      async find(accountId, address) {
+        const entry = await services.suppressions.find(accountId, address);
+        return entry && Object.freeze({ address: entry.address, reason: entry.reason, createdAt: entry.createdAt });
+      },
+      async add(accountId, address, reason, detail) {
+        const { created } = await services.suppressions.add(accountId, address, reason, detail);
+        return { created };
+      },
+    },
+    webhooks: {
+      publish(accountId, type, data) {
+        services.webhooks.subscribed(accountId, type).then(
+          (subscribed) => {
+            for (const webhook of subscribed) services.webhookSender.send(webhook, type, data);
+          },
+          (error: unknown) => services.logger.error({ err: error, accountId, type }, 'could not read the account\'s webhooks; event not sent'),
+        );
+      },
+    },
+  };
+}
