@@ -55,6 +55,16 @@ export const ERROR_REPLIES = {
   too_many_connections: { http: 429, smtpCode: 421, smtpStatus: '4.7.0' },
   too_many_unauthenticated_commands: { http: 429, smtpCode: 421, smtpStatus: '4.7.0' },
   session_timeout: { http: 408, smtpCode: 421, smtpStatus: '4.4.2' },
+  // Delivery (core/send/): why an attempt reached no server's reply. Recorded in the recipient's log as
+  // `<status> <text>` (no server spoke, so no reply code); a 5xx entry bounces the recipient, a 4xx one defers it.
+  // The HTTP statuses only say how a REST client would see the same problem.
+  destination_not_found: { http: 422, smtpCode: 550, smtpStatus: '5.1.2' },
+  destination_refuses_mail: { http: 422, smtpCode: 556, smtpStatus: '5.1.10' },
+  destination_unusable: { http: 422, smtpCode: 550, smtpStatus: '5.4.4' },
+  destination_lookup_failed: { http: 503, smtpCode: 451, smtpStatus: '4.4.3' },
+  destination_unreachable: { http: 503, smtpCode: 451, smtpStatus: '4.4.1' },
+  destination_without_tls: { http: 503, smtpCode: 454, smtpStatus: '4.7.10' },
+  delivery_cancelled: { http: 503, smtpCode: 451, smtpStatus: '4.3.2', message: 'delivery cancelled (shutting down); it is tried again at the next start' },
 } as const satisfies Record<string, ReplyMapping>;
 
 export type ErrorCode = keyof typeof ERROR_REPLIES;

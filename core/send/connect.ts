@@ -10,6 +10,7 @@ import type { TLSSocket } from 'node:tls';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { MxHost } from './mx-resolver.js';
 import { openSmtpSocket } from './smtp-socket.js';
+import { outpostError, type OutpostError } from '../errors.js';
 
 export interface TlsRequirement {
   requireTls: boolean;
@@ -59,10 +60,11 @@ export async function connectToMx(
   settings: ConnectSettings,
   logger: { warn: (details: object, message: string) => void },
 ): Promise<{ connection: MxConnection } | { failure: ConnectFailure }> {
-  let failure: ConnectFailure = { port: settings.port, response: 'no MX address to try', permanent: false };
+  const reply = (error: OutpostError): string => `${error.smtpReply().status} ${error.message}`;
+  let failure: ConnectFailure = { port: settings.port, response: reply(outpostError('destination_unreachable', 'no MX address to try')), permanent: false };
   for (const host of hosts) {
     for (const ip of host.addresses) {
-      if (settings.signal?.aborted) return { failure: { ...failure, response: 'delivery cancelled (shutting down)', permanent: false } };
+      if (settings.signal?.aborted) return { failure: { ...failure, response: reply(outpostError('delivery_cancelled')), permanent: false } };
       try {
         return { connection: await openSession(host.exchange, ip, settings, logger) };
       } catch (error) {
@@ -71,7 +73,8 @@ export async function connectToMx(
           mx: host.exchange,
           ip,
           port: settings.port,
-          response: response ?? (error as Error).message,
+          // a reply the server gave, or (refused, reset, timed out) why none came
+          response: response ?? reply(outpostError('destination_unreachable', `${host.exchange} [${ip}]: ${(error as Error).message}`)),
           ...(responseCode ? { code: responseCode } : {}),
           // like Postfix: a 5xx greeting from the last host tried bounces, anything else is retried
           permanent: (responseCode ?? 0) >= 500,
@@ -130,7 +133,8 @@ async function openSession(
       });
     });
     if (settings.requireTls && !smtp.secure) {
-      throw Object.assign(new Error(`TLS is required for this message but ${mx} [${ip}] does not offer STARTTLS`), { response: `454 4.7.10 TLS is required for this message but ${mx} does not offer STARTTLS`, responseCode: 454 });
+      const refusal = outpostError('destination_without_tls', `TLS is required for this message but ${mx} [${ip}] does not offer STARTTLS`).smtpReply();
+      throw Object.assign(new Error(refusal.text), { response: `${refusal.code} ${refusal.status} ${refusal.text}`, responseCode: refusal.code });
     }
   } catch (error) {
     settings.signal?.removeEventListener('abort', cancel);

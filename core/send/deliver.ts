@@ -11,7 +11,7 @@ import type { ConnectionPool } from './connection-pool.js';
 import { sameOutcomeForAll, type DeliveryGroup, type RecipientOutcome } from './delivery-group.js';
 import type { MxResolver } from './mx-resolver.js';
 import { sendTransaction } from './smtp-transaction.js';
-import { isOutpostError, OutpostError } from '../errors.js';
+import { isOutpostError, outpostError, type OutpostError } from '../errors.js';
 import type { AttemptRecord } from '../events.js';
 import type { Spool } from '../spool/spool.js';
 import type { HookRegistry } from '../plugins/hooks.js';
@@ -29,6 +29,15 @@ export interface DeliveryDeps {
 
 /** The same outcome for every recipient of the attempt, with what is known of it. */
 type FailAll = (kind: 'temporary' | 'permanent', response: string, extra?: Partial<AttemptRecord>) => Map<number, RecipientOutcome>;
+
+/**
+ * Every recipient's outcome when no server's reply decided it: the registry entry of `error`
+ * gives the enhanced status, and its class whether to bounce (5xx) or retry (4xx).
+ */
+function failingWith(failAll: FailAll, error: OutpostError, extra: Partial<AttemptRecord> = {}): Map<number, RecipientOutcome> {
+  const { code, status, text } = error.smtpReply();
+  return failAll(code >= 500 ? 'permanent' : 'temporary', `${status} ${text}`, { status, ...extra });
+}
 
 /** One attempt's result: an outcome per recipient, or a body that cannot be read back intact. */
 export type AttemptResult =
@@ -73,7 +82,7 @@ export class Delivery {
     if ('failure' in acquired) return acquired.failure;
     if ('cancelled' in acquired || this.shutdown.signal.aborted) {
       if ('connection' in acquired) this.deps.pool.close(acquired.connection);
-      return failAll('temporary', 'delivery cancelled (shutting down)');
+      return failingWith(failAll, outpostError('delivery_cancelled'));
     }
     const { connection } = acquired;
 
@@ -88,11 +97,8 @@ export class Delivery {
     } catch (error) {
       // RSET failed or the stream broke: nothing was delivered on this session
       this.deps.pool.close(connection);
-      return failAll('temporary', `delivery to ${connection.mx} [${connection.ip}] failed: ${(error as Error).message}`, {
-        mx: connection.mx,
-        ip: connection.ip,
-        port: connection.port,
-      });
+      const broken = outpostError('destination_unreachable', `delivery to ${connection.mx} [${connection.ip}] failed: ${(error as Error).message}`);
+      return failingWith(failAll, broken, { mx: connection.mx, ip: connection.ip, port: connection.port });
     } finally {
       this.active.delete(connection);
     }
@@ -101,7 +107,7 @@ export class Delivery {
   /** Finds the route and opens a session; when none opens, the outcome of every recipient says why. */
   private async open(group: DeliveryGroup, requirement: TlsRequirement, failAll: FailAll): Promise<{ connection: MxConnection } | { failure: Map<number, RecipientOutcome> }> {
     const route = await this.deps.resolver.routeFor(group.domain);
-    if (route.kind !== 'hosts') return { failure: failAll(route.kind, `${route.status} ${route.reason}`, { status: route.status }) };
+    if (route.kind !== 'hosts') return { failure: failingWith(failAll, route.error) };
     const opened = await connectToMx(route.hosts, { ...this.deps.settings, ...requirement, signal: this.shutdown.signal }, this.deps.logger);
     if ('connection' in opened) return opened;
     const { failure } = opened;

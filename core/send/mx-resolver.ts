@@ -6,6 +6,7 @@
  * are dropped here unless private targets are allowed.
  */
 import { createDnsResolver, isNoRecordsError, type DnsResolver } from '../dns-resolver.js';
+import { outpostError, type ErrorCode, type OutpostError } from '../errors.js';
 import { nonPublicRangeOf } from '../private-targets.js';
 
 export interface MxHost {
@@ -16,10 +17,12 @@ export interface MxHost {
   addresses: string[];
 }
 
-/** Where to deliver, or why nowhere: `permanent` bounces, `temporary` defers. */
-export type Route =
-  | { kind: 'hosts'; hosts: MxHost[] }
-  | { kind: 'permanent' | 'temporary'; status: string; reason: string };
+/** Where to deliver, or why nowhere: an error of the registry whose reply class says bounce (5xx) or defer (4xx). */
+export type Route = { kind: 'hosts'; hosts: MxHost[] } | { kind: 'failed'; error: OutpostError };
+
+function failed(code: ErrorCode, reason: string): Route {
+  return { kind: 'failed', error: outpostError(code, reason) };
+}
 
 interface DnsFailure {
   code?: string;
@@ -45,7 +48,8 @@ export class MxResolver {
     const cached = this.cache.get(domain);
     if (cached && cached.expires > this.options.now()) return cached.route;
     const route = await this.lookUp(domain);
-    if (route.kind !== 'temporary') this.cache.set(domain, { route, expires: this.options.now() + this.options.cacheMs });
+    // a lookup that failed for now is asked again next time; answers (hosts, or a domain that takes no mail) are kept
+    if (route.kind === 'hosts' || route.error.smtpReply().code >= 500) this.cache.set(domain, { route, expires: this.options.now() + this.options.cacheMs });
     return route;
   }
 
@@ -56,15 +60,15 @@ export class MxResolver {
       records = await this.resolver.resolveMx(domain);
     } catch (error) {
       const code = (error as DnsFailure).code;
-      if (code === 'ENOTFOUND') return { kind: 'permanent', status: '5.1.2', reason: `domain ${domain} does not exist (NXDOMAIN)` };
-      if (code !== 'ENODATA') return { kind: 'temporary', status: '4.4.3', reason: `MX lookup for ${domain} failed (${code ?? 'error'})` };
+      if (code === 'ENOTFOUND') return failed('destination_not_found', `domain ${domain} does not exist (NXDOMAIN)`);
+      if (code !== 'ENODATA') return failed('destination_lookup_failed', `MX lookup for ${domain} failed (${code ?? 'error'})`);
       records = [{ exchange: domain, priority: 0 }];
       implicit = true;
     }
     if (records.some((record) => record.exchange === '' || record.exchange === '.')) {
-      return { kind: 'permanent', status: '5.1.10', reason: `${domain} does not accept mail (null MX, RFC 7505)` };
+      return failed('destination_refuses_mail', `${domain} does not accept mail (null MX, RFC 7505)`);
     }
-    if (records.length === 0) return { kind: 'permanent', status: '5.1.2', reason: `${domain} has an empty MX set` };
+    if (records.length === 0) return failed('destination_not_found', `${domain} has an empty MX set`);
 
     const hosts: MxHost[] = [];
     const problems: string[] = [];
@@ -81,18 +85,15 @@ export class MxResolver {
       if (allowed.length > 0) hosts.push({ exchange: record.exchange, priority: record.priority, addresses: allowed });
     }
     if (hosts.length > 0) return { kind: 'hosts', hosts };
-    if (lookupFailed) return { kind: 'temporary', status: '4.4.3', reason: problems.join('; ') };
+    if (lookupFailed) return failed('destination_lookup_failed', problems.join('; '));
     if (implicit && problems.every((problem) => problem.includes('no A/AAAA'))) {
-      return { kind: 'permanent', status: '5.1.2', reason: `${domain} has no MX and no A/AAAA record` };
+      return failed('destination_not_found', `${domain} has no MX and no A/AAAA record`);
     }
     const privateRefusal = problems.some((problem) => problem.includes(' resolves to '));
-    return {
-      kind: 'permanent',
-      status: '5.4.4',
-      reason: privateRefusal
-        ? `${problems.join('; ')}: refused because OUTPOST_ALLOW_PRIVATE_TARGETS is false`
-        : `no usable mail host for ${domain}: ${problems.join('; ')}`,
-    };
+    return failed(
+      'destination_unusable',
+      privateRefusal ? `${problems.join('; ')}: refused because OUTPOST_ALLOW_PRIVATE_TARGETS is false` : `no usable mail host for ${domain}: ${problems.join('; ')}`,
+    );
   }
 
   private async addressesOf(host: string): Promise<{ addresses: string[]; failed: boolean }> {
