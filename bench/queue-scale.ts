@@ -28,7 +28,7 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parseArgs } from 'node:util';
-import { DEFAULTS } from '../config/defaults.js';
+import { loadConfig } from '../config/index.js';
 import { parseRetrySchedule } from '../config/duration.js';
 import { makeDataDir } from '../test/support/outpost.js';
 import { withTimeout } from '../test/support/outpost-process.js';
@@ -51,7 +51,7 @@ const total = messages * perMessage;
 const scheduleMs = parseRetrySchedule(values.schedule, '--schedule');
 const observeMs = Number(values.observe) * 1000;
 /** Outpost's default, which the benchmark runs with. */
-const PER_DOMAIN_LIMIT = DEFAULTS.delivery.maxConnectionsPerDomain;
+const PER_DOMAIN_LIMIT = loadConfig({}).delivery.maxConnectionsPerDomain;
 /** Timers and clocks: a retry this much before its time still counts as on time. */
 const TOLERANCE_MS = 20;
 const FIRST_WAVE_DEADLINE_MS = 10 * 60_000;

@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `npm start`: runs Outpost with config/defaults.ts overridden by OUTPOST_*
+ * `npm start`: runs Outpost with the defaults of config/settings.ts overridden by OUTPOST_*
  * variables. A start-up failure (bad setting, busy port, locked data dir)
  * prints one line naming the fix and exits 1; SIGTERM/SIGINT stop gracefully;
  * SIGHUP reloads the TLS certificate of the SMTP listeners.
