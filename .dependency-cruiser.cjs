@@ -41,10 +41,10 @@ module.exports = {
       to: { path: '^(api|plugins)/' },
     },
     {
-      name: 'only-the-lifecycle-uses-the-composition-root',
-      comment: 'core/assemble.ts is used by core/server.ts (the process lifecycle) alone.',
+      name: 'only-the-lifecycles-use-the-composition-root',
+      comment: 'core/assemble.ts is used only by the process lifecycles: one process (core/server.ts), the primary and a worker (core/workers/).',
       severity: 'error',
-      from: { path: '^(core|api|plugins|config)/', pathNot: '^core/server\\.ts$' },
+      from: { path: '^(core|api|plugins|config)/', pathNot: '^core/(server|workers/primary|workers/worker)\\.ts$' },
       to: { path: '^core/assemble\\.ts$' },
     },
     {

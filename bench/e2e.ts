@@ -242,7 +242,7 @@ async function runOutpost(recipients: number, roundNo: number, over: (typeof OUT
   // the default limit is 20 connections per client address; more sessions than that need it raised
   const perIpLimit: Record<string, string> = sessions > 20 ? { OUTPOST_SUBMISSION_MAX_CONNECTIONS_PER_IP: String(sessions), OUTPOST_SUBMISSION_MAX_CONNECTIONS: String(Math.max(200, sessions)) } : {};
   // the unsigned rows leave the DKIM plugin out (OutpostOptions.omitBuiltinPlugins): like for like with Postfix, which signs nothing
-  const unsigned: Record<string, string> = over === 'smtp-unsigned' ? { CHILD_OMIT_BUILTIN_PLUGINS: 'dkim-sign' } : {};
+  const unsigned: Record<string, string> = over === 'smtp-unsigned' ? { OUTPOST_DISABLED_PLUGINS: 'dkim-sign' } : {};
   const server = await startBenchOutpost({ sinkPort: sink.port, env: { OUTPOST_SUBMISSION_PORT: String(submissionPort), ...perIpLimit, ...unsigned } }).catch(async (error: unknown) => {
     await sink.close();
     throw error;

@@ -1,27 +1,48 @@
 #!/usr/bin/env -S npx tsx
 /**
- * `npm start`: runs Outpost with the defaults of config/settings.ts overridden by OUTPOST_*
- * variables. A start-up failure (bad setting, busy port, locked data dir)
- * prints one line naming the fix and exits 1; SIGTERM/SIGINT stop gracefully;
- * SIGHUP reloads the TLS certificate of the SMTP listeners.
+ * `npm start`: runs Outpost with the defaults of config/settings.ts overridden
+ * by OUTPOST_* variables. With OUTPOST_WORKERS=1 everything runs in this
+ * process; with more, this process becomes the primary (spool, scheduler,
+ * delivery) and forks the workers, which run this same file and take HTTP and
+ * SMTP (core/workers/). A start-up failure (bad setting, busy port, locked
+ * data dir) prints one line naming the fix and exits 1; SIGTERM/SIGINT stop
+ * gracefully; SIGHUP reloads the TLS certificate of the SMTP listeners.
  */
+import cluster from 'node:cluster';
 import { loadConfig } from '../config/index.js';
 import { isOutpostError } from '../core/errors.js';
 import { Outpost } from '../core/server.js';
+import { OutpostPrimary } from '../core/workers/primary.js';
+import { OutpostWorker } from '../core/workers/worker.js';
+import type { IpcPort } from '../core/workers/rpc.js';
+
+/** What the signal handlers need of whichever runs here. */
+interface Running {
+  logger: { info(details: object, message: string): void; warn(details: object, message: string): void; error(details: object, message: string): void };
+  stop(): Promise<void>;
+  reloadTlsCertificate(): Promise<void> | void;
+}
+
+async function start(): Promise<Running> {
+  const config = loadConfig();
+  if (cluster.isWorker) return OutpostWorker.start({ config, port: process as unknown as IpcPort, slot: Number(process.env.OUTPOST_WORKER_SLOT ?? cluster.worker!.id) });
+  if (config.workers > 1) return OutpostPrimary.start({ config });
+  return Outpost.start({ config });
+}
 
 async function main(): Promise<void> {
-  const outpost = await Outpost.start({ config: loadConfig() });
+  const running = await start();
   let signals = 0;
   const stop = (signal: string): void => {
     if (++signals > 1) {
-      outpost.logger.warn({ signal }, 'second signal: exiting now (queued mail stays in the spool)');
+      running.logger.warn({ signal }, 'second signal: exiting now (queued mail stays in the spool)');
       process.exit(1);
     }
-    outpost.logger.info({ signal }, 'signal received');
-    outpost.stop().then(
+    running.logger.info({ signal }, 'signal received');
+    running.stop().then(
       () => process.exit(0),
       (error: unknown) => {
-        outpost.logger.error({ err: error }, 'shutdown failed');
+        running.logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },
     );
@@ -30,12 +51,13 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   // a renewed certificate is picked up without a restart; a bad one is refused and the old one kept
   process.on('SIGHUP', () => {
-    outpost.reloadTlsCertificate().catch((error: unknown) => outpost.logger.error({ err: error }, 'TLS certificate reload failed; the previous certificate stays in use'));
+    Promise.resolve(running.reloadTlsCertificate()).catch((error: unknown) => running.logger.error({ err: error }, 'TLS certificate reload failed; the previous certificate stays in use'));
   });
 }
 
 main().catch((error: unknown) => {
   const message = isOutpostError(error) ? error.message : (error as Error)?.stack ?? String(error);
-  process.stderr.write(`outpost: ${message}\n`);
+  // a worker's start failure is told to the primary, which prints it once for the whole instance
+  if (!cluster.isWorker) process.stderr.write(`outpost: ${message}\n`);
   process.exit(1);
 });

@@ -5,6 +5,7 @@
  * (`npm run docs:settings`) all follow from this table; durations take ms, s, m,
  * h or d. Rules that tie two settings together live in loadConfig.
  */
+import os from 'node:os';
 import { outpostError } from '../core/errors.js';
 import { parse, setting } from './setting.js';
 
@@ -15,6 +16,16 @@ function destinationPort(text: string, variable: string): number {
   const port = parse.port(text, variable);
   if (port === 'off' || port === 0) throw outpostError('config_invalid', `${variable} must be a real port (25 on the Internet)`);
   return port;
+}
+
+/** Processes that receive mail: empty = one per core (os.availableParallelism()), else 1 to 64. */
+function workerCount(text: string, variable: string): number {
+  if (text === '') return Math.max(1, Math.min(os.availableParallelism(), 64));
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count < 1 || count > 64) {
+    throw outpostError('config_invalid', `${variable}: "${text}" is not a number of workers; use 1 (one process) to 64, or leave it empty for one per core`);
+  }
+  return count;
 }
 
 export const SETTINGS = {
@@ -43,6 +54,10 @@ export const SETTINGS = {
     doc: 'pino log level (trace, debug, info, warn, error, fatal, silent)' }),
   plugins: setting({ env: 'OUTPOST_PLUGINS', default: '', parse: parse.list,
     doc: 'third-party plugins (package names or paths), comma-separated, loaded after the built-ins' }),
+  disabledPlugins: setting({ env: 'OUTPOST_DISABLED_PLUGINS', default: '', parse: parse.list,
+    doc: 'built-in plugins left out, comma-separated (e.g. `dkim-sign` when a relay downstream signs; without `sender-domain` accounts send from unverified domains)' }),
+  workers: setting({ env: 'OUTPOST_WORKERS', default: '', parse: workerCount,
+    doc: 'processes that take HTTP and SMTP and run the pipeline, beside the one that owns the spool and delivers; empty = one per core; 1 = everything in one process' }),
   hookTimeoutMs: setting({ env: 'OUTPOST_HOOK_TIMEOUT', default: '10s', parse: parse.duration,
     doc: 'bound of each plugin hook call; past it the call counts as a temporary failure (4xx)' }),
   shutdownGraceMs: setting({ env: 'OUTPOST_SHUTDOWN_GRACE', default: '30s', parse: parse.duration,

@@ -1,12 +1,18 @@
 /**
  * The composition root: the only code that knows every part. It binds the
- * front ends (api/http, api/smtp), builds the core on an open spool and shared
- * store (event bus, hook registry with the built-in plugins of plugins/ and
- * those of OUTPOST_PLUGINS, metrics, accounts, domains, the receiving pipeline,
- * the sending scheduler), and the one Intake every front end reaches the core
- * through. Nothing here starts delivering; core/server.ts owns the order of
- * start-up and shutdown.
+ * front ends (api/http, api/smtp), registers the plugins (plugins/ and
+ * OUTPOST_PLUGINS), and builds each process's parts:
+ *
+ *   the core (one process, or the primary): spool, status, shared store,
+ *     scheduler and delivery, the committer that writes finished messages;
+ *   a single process: the core plus the pipeline and an Intake over both;
+ *   a worker: the pipeline and an Intake whose spool, status and (embedded)
+ *     store are the primary's, reached over IPC (core/workers/).
+ *
+ * Nothing here starts delivering or takes mail; core/server.ts and
+ * core/workers/ own the order of start-up and shutdown.
  */
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { HttpFrontEnd } from '../api/http/front-end.js';
 import { SubmissionListeners } from '../api/smtp/listeners.js';
@@ -31,8 +37,9 @@ import { importPlugin } from './plugins/load.js';
 import type { OutpostPlugin } from './plugins/plugin-api.js';
 import { registerPlugins } from './plugins/register.js';
 import { PluginRoutes } from './plugins/routes.js';
+import { SpoolCommitter } from './receive/commit.js';
 import { Pipeline } from './receive/pipeline.js';
-import type { Receipt } from './receive/queue.js';
+import type { MessageCommitter, Receipt } from './receive/queue.js';
 import { ConnectionPool } from './send/connection-pool.js';
 import { Delivery } from './send/deliver.js';
 import { MxResolver } from './send/mx-resolver.js';
@@ -40,6 +47,7 @@ import { Scheduler } from './send/scheduler.js';
 import type { Spool } from './spool/spool.js';
 import { ClusterStatusStore } from './status/cluster-status-store.js';
 import { LevelStatusStore, type StatusStore } from './status/status-store.js';
+import type { MessagePage, MessageQuery, MessageStatusView } from './status/types.js';
 import { RedisSharedStore } from './store/redis-shared-store.js';
 import type { SharedStore } from './store/shared-store.js';
 import { SuppressionService } from './suppressions/suppressions.js';
@@ -62,7 +70,108 @@ export async function bindFrontEnds(config: OutpostConfig, logger: Logger): Prom
   }
 }
 
-export interface OutpostParts {
+/** What every process that registers plugins is given. */
+export interface ProcessOptions {
+  config: OutpostConfig;
+  /** Where plugin settings are read from: the environment `config` was loaded from. */
+  env: Env;
+  logger: Logger;
+  now: () => number;
+  store: SharedStore;
+  /** Registered after the built-ins and OUTPOST_PLUGINS. */
+  extraPlugins: readonly OutpostPlugin[];
+  /** Built-in plugins left out, by name (OutpostOptions.omitBuiltinPlugins). */
+  omitBuiltinPlugins: readonly string[];
+}
+
+/** The accounts, domains, lists and webhooks over the shared store, the same in every process. */
+interface StoreServices {
+  accounts: AccountService;
+  domains: DomainService;
+  suppressions: SuppressionService;
+  webhooks: WebhookService;
+  box: SecretBox;
+}
+
+async function storeServices(options: ProcessOptions, events: EventBus): Promise<StoreServices> {
+  const { config, store, logger, now } = options;
+  const box = await SecretBox.load(config.secretKey, config.dataDir);
+  return {
+    accounts: new AccountService(store, now),
+    domains: new DomainService({ store, box, resolver: createDnsResolver(config.dnsServers), identity: { hostname: config.hostname, sendingIps: config.sendingIps }, events, logger, now }),
+    suppressions: new SuppressionService(store, now),
+    webhooks: new WebhookService(store, box, { allowPrivateTargets: config.delivery.allowPrivateTargets }, now),
+    box,
+  };
+}
+
+interface PluginSetup {
+  hooks: HookRegistry;
+  routes: PluginRoutes;
+}
+
+async function registerAllPlugins(options: ProcessOptions, events: EventBus, metrics: OutpostMetrics, services: StoreServices, webhookSender: WebhookSender): Promise<PluginSetup> {
+  const { config, logger } = options;
+  const hooks = new HookRegistry(config.hookTimeoutMs);
+  hooks.onHookTimed = (timing) => metrics.hookTimed(timing);
+  const routes = new PluginRoutes();
+  const plugins = [...builtinPluginsKept([...config.disabledPlugins, ...options.omitBuiltinPlugins]), ...(await Promise.all(config.plugins.map(importPlugin))), ...options.extraPlugins];
+  await registerPlugins(plugins, {
+    hooks,
+    events,
+    facades: pluginFacades({ ...services, webhookSender, logger }),
+    metrics,
+    routes,
+    identity: Object.freeze({ hostname: config.hostname, publicUrl: config.publicUrl }),
+    env: options.env,
+    logger,
+  });
+  return { hooks, routes };
+}
+
+function webhookSenderFor(config: OutpostConfig, logger: Logger, now: () => number): WebhookSender {
+  return new WebhookSender({
+    resolver: createDnsResolver(config.dnsServers),
+    allowPrivateTargets: config.delivery.allowPrivateTargets,
+    retryScheduleMs: config.webhooks.retryScheduleMs,
+    timeoutMs: config.webhooks.timeoutMs,
+    logger: logger.child({ part: 'webhooks' }),
+    now,
+  });
+}
+
+/** Counts each submission's result in `metrics` around the pipeline. */
+function countedSubmit(pipeline: Pipeline, metrics: OutpostMetrics): (message: NewMessage) => Promise<Receipt> {
+  return async (message) => {
+    try {
+      const receipt = await pipeline.submit(message);
+      metrics.submission(message.source, 'accepted');
+      return receipt;
+    } catch (error) {
+      metrics.submission(message.source, submissionResultOf(error));
+      throw error;
+    }
+  };
+}
+
+/** The queue guard with the one reply text; `queued` is this node's count of waiting recipients. */
+function queueGuard(config: OutpostConfig, queued: () => number): () => void {
+  return () => {
+    const count = queued();
+    if (count < config.spool.maxQueuedRecipients) return;
+    throw outpostError(
+      'queue_full',
+      `the queue holds ${count} recipients, its limit (OUTPOST_MAX_QUEUED_RECIPIENTS); nothing was sent: retry in a few minutes, once deliveries have drained it`,
+    );
+  };
+}
+
+export interface CoreOptions extends ProcessOptions {
+  spool: Spool;
+}
+
+/** The parts of the process that owns the spool: the only one, or the primary. */
+export interface CoreParts extends StoreServices, PluginSetup {
   config: OutpostConfig;
   logger: Logger;
   now: () => number;
@@ -71,40 +180,22 @@ export interface OutpostParts {
   status: StatusStore;
   events: EventBus;
   metrics: OutpostMetrics;
-  accounts: AccountService;
-  domains: DomainService;
   webhookSender: WebhookSender;
-  pipeline: Pipeline;
+  committer: MessageCommitter;
   scheduler: Scheduler;
-  intake: Intake;
+  queueSizes(): QueueSizes;
+  /** Parts that are down besides the listeners: the spool (closed, or its writes failing). */
+  spoolFailing(): string[];
 }
 
-export interface AssembleOptions {
-  config: OutpostConfig;
-  /** Where plugin settings are read from: the environment `config` was loaded from. */
-  env: Env;
-  logger: Logger;
-  now: () => number;
-  spool: Spool;
-  store: SharedStore;
-  adminKey: string;
-  frontEnds: readonly FrontEnd[];
-  /** Registered after the built-ins and OUTPOST_PLUGINS. */
-  extraPlugins: readonly OutpostPlugin[];
-  /** Built-in plugins left out, by name (OutpostOptions.omitBuiltinPlugins). */
-  omitBuiltinPlugins: readonly string[];
-}
-
-export async function assembleParts(options: AssembleOptions): Promise<OutpostParts> {
+export async function assembleCore(options: CoreOptions): Promise<CoreParts> {
   const { config, logger, now, spool, store } = options;
   const ownStatus = new LevelStatusStore(spool.db);
   // cluster mode: every node answers for every message (its own from its spool, the others' from Redis)
   const status: StatusStore = store instanceof RedisSharedStore ? new ClusterStatusStore(ownStatus, store.redis, store.prefix, logger, { now }) : ownStatus;
   const events = new EventBus(logger);
-  const hooks = new HookRegistry(config.hookTimeoutMs);
   const metrics = new OutpostMetrics();
   metrics.watchEvents(events);
-  hooks.onHookTimed = (timing) => metrics.hookTimed(timing);
   spool.committer.onBatchWritten = (milliseconds, writes) => metrics.spoolBatchWritten(milliseconds, writes);
   spool.committer.onBatchFailed = () => metrics.spoolBatchFailed();
   spool.committer.onFailingChanged = (failing, error) => {
@@ -112,39 +203,9 @@ export async function assembleParts(options: AssembleOptions): Promise<OutpostPa
     else logger.info('spool writes succeed again');
   };
 
-  const accounts = new AccountService(store, now);
-  const box = await SecretBox.load(config.secretKey, config.dataDir);
-  const domains = new DomainService({
-    store,
-    box,
-    resolver: createDnsResolver(config.dnsServers),
-    identity: { hostname: config.hostname, sendingIps: config.sendingIps },
-    events,
-    logger,
-    now,
-  });
-  const suppressions = new SuppressionService(store, now);
-  const webhooks = new WebhookService(store, box, { allowPrivateTargets: config.delivery.allowPrivateTargets }, now);
-  const webhookSender = new WebhookSender({
-    resolver: createDnsResolver(config.dnsServers),
-    allowPrivateTargets: config.delivery.allowPrivateTargets,
-    retryScheduleMs: config.webhooks.retryScheduleMs,
-    timeoutMs: config.webhooks.timeoutMs,
-    logger: logger.child({ part: 'webhooks' }),
-    now,
-  });
-
-  const routes = new PluginRoutes();
-  await registerPlugins([...builtinPluginsKept(options.omitBuiltinPlugins), ...(await Promise.all(config.plugins.map(importPlugin))), ...options.extraPlugins], {
-    hooks,
-    events,
-    facades: pluginFacades({ domains, accounts, suppressions, webhooks, webhookSender, logger }),
-    metrics,
-    routes,
-    identity: Object.freeze({ hostname: config.hostname, publicUrl: config.publicUrl }),
-    env: options.env,
-    logger,
-  });
+  const services = await storeServices(options, events);
+  const webhookSender = webhookSenderFor(config, logger, now);
+  const { hooks, routes } = await registerAllPlugins(options, events, metrics, services, webhookSender);
 
   const delivery = new Delivery({
     hooks,
@@ -157,56 +218,134 @@ export async function assembleParts(options: AssembleOptions): Promise<OutpostPa
   });
   const policy = { scheduleMs: config.delivery.retryScheduleMs, maxQueueTimeMs: config.delivery.maxQueueTimeMs };
   const scheduler = new Scheduler({ spool, status, events, delivery, policy, limits: config.delivery, now, logger });
-  const pipeline = new Pipeline({ hooks, spool, status, events, bodyChunkBytes: config.spool.bodyChunkBytes, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
-
+  const committer = new SpoolCommitter({ spool, status, events, bodyChunkBytes: config.spool.bodyChunkBytes, now });
   const queueSizes = (): QueueSizes => ({ ...scheduler.countByState(), deliveriesInFlight: scheduler.activeDeliveries });
-  const submit = async (message: NewMessage): Promise<Receipt> => {
-    try {
-      const receipt = await pipeline.submit(message);
-      metrics.submission(message.source, 'accepted');
-      return receipt;
-    } catch (error) {
-      metrics.submission(message.source, submissionResultOf(error));
-      throw error;
-    }
-  };
-  const intake: Intake = {
-    config,
-    logger,
-    submit,
-    checkQueueRoom() {
-      const queued = scheduler.queuedCount;
-      if (queued < config.spool.maxQueuedRecipients) return;
-      throw outpostError(
-        'queue_full',
-        `the queue holds ${queued} recipients, its limit (OUTPOST_MAX_QUEUED_RECIPIENTS); nothing was sent: retry in a few minutes, once deliveries have drained it`,
-      );
-    },
-    async requireVerifiedSender(accountId, address) {
-      await domains.requireVerified(accountId, address);
-    },
-    isAdminKey: (presented) => isAdminKey(presented, options.adminKey),
-    accounts,
-    domains,
-    suppressions,
-    webhooks,
-    authThrottle: new AuthThrottle(config.submission.authThrottle, store, now),
-    store,
-    getMessage: (messageId) => status.get(messageId),
-    listMessages: (accountId, query) => status.list(accountId, query),
-    pluginRoutes: routes.all,
-    failingParts: () =>
-      failingParts({
-        listeners: Object.assign({}, ...options.frontEnds.map((frontEnd) => frontEnd.listeners)),
-        spool: { open: spool.db.status === 'open', writesFailing: spool.committer.failing },
-      }),
-    queueSizes,
-    metricsText: () => metrics.text(),
-    metricsContentType: metrics.contentType,
-  };
   metrics.watchQueue(queueSizes);
 
-  return { config, logger, now, spool, store, status, events, metrics, accounts, domains, webhookSender, pipeline, scheduler, intake };
+  return {
+    config, logger, now, spool, store, status, events, metrics, ...services, hooks, routes, webhookSender, committer, scheduler, queueSizes,
+    spoolFailing: () => failingParts({ listeners: {}, spool: { open: spool.db.status === 'open', writesFailing: spool.committer.failing } }),
+  };
+}
+
+export interface SingleOptions extends CoreOptions {
+  adminKey: string;
+  frontEnds: readonly FrontEnd[];
+}
+
+/** One process doing everything: the core, the pipeline in front of it, and the Intake over both. */
+export interface SingleParts extends CoreParts {
+  pipeline: Pipeline;
+  intake: Intake;
+}
+
+export async function assembleSingle(options: SingleOptions): Promise<SingleParts> {
+  if (options.config.workers > 1) {
+    throw outpostError('config_invalid', `OUTPOST_WORKERS is ${options.config.workers}, but Outpost.start runs everything in this one process: set OUTPOST_WORKERS=1, or start bin/outpost.ts (npm start), which runs the workers`);
+  }
+  const core = await assembleCore(options);
+  const { config, logger, now } = options;
+  const pipeline = new Pipeline({ hooks: core.hooks, committer: core.committer, events: core.events, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
+  const intake: Intake = {
+    ...storeIntake(options, core, options.adminKey),
+    submit: countedSubmit(pipeline, core.metrics),
+    checkQueueRoom: queueGuard(config, () => core.scheduler.queuedCount),
+    getMessage: (messageId) => core.status.get(messageId),
+    listMessages: (accountId, query) => core.status.list(accountId, query),
+    pluginRoutes: core.routes.all,
+    failingParts: async () => [...listenersDown(options.frontEnds), ...core.spoolFailing()],
+    queueSizes: async () => core.queueSizes(),
+    metricsText: () => core.metrics.text(),
+    metricsContentType: core.metrics.contentType,
+    worker: undefined,
+    uploadDirectory: path.join(config.dataDir, 'uploads'),
+  };
+  return { ...core, pipeline, intake };
+}
+
+/** Enabled listeners of `frontEnds` that are not listening. */
+export function listenersDown(frontEnds: readonly FrontEnd[]): string[] {
+  return failingParts({ listeners: Object.assign({}, ...frontEnds.map((frontEnd) => frontEnd.listeners)), spool: { open: true, writesFailing: false } });
+}
+
+/** The Intake's members that are the same in a single process and in a worker: the services over the shared store. */
+function storeIntake(options: ProcessOptions, services: StoreServices, adminKey: string) {
+  const { config, logger, store, now } = options;
+  return {
+    config,
+    logger,
+    async requireVerifiedSender(accountId: string, address: string): Promise<void> {
+      await services.domains.requireVerified(accountId, address);
+    },
+    isAdminKey: (presented: string) => isAdminKey(presented, adminKey),
+    accounts: services.accounts,
+    domains: services.domains,
+    suppressions: services.suppressions,
+    webhooks: services.webhooks,
+    authThrottle: new AuthThrottle(config.submission.authThrottle, store, now),
+    store,
+  };
+}
+
+/** What a worker asks of the primary (core/workers/worker.ts implements it over IPC). */
+export interface PrimaryLink {
+  committer: MessageCommitter;
+  /** Forwards an event to the primary, where every listener runs. */
+  forwardEvent: ConstructorParameters<typeof EventBus>[1];
+  getMessage(messageId: string): Promise<MessageStatusView | undefined>;
+  listMessages(accountId: string, query: MessageQuery): Promise<MessagePage>;
+  /** The primary's parts that are down (spool, missing workers). */
+  failingParts(): Promise<string[]>;
+  queueSizes(): Promise<QueueSizes>;
+  /** Waiting recipients as last told by the primary (for the queue guard, before a body is read). */
+  queuedRecipients(): number;
+  /** Metrics of every process of this instance, aggregated by the primary. */
+  metricsText(): Promise<string>;
+}
+
+export interface WorkerOptions extends ProcessOptions {
+  adminKey: string;
+  frontEnds: readonly FrontEnd[];
+  primary: PrimaryLink;
+  /** This worker's slot (1..OUTPOST_WORKERS), stable across its restarts. */
+  slot: number;
+}
+
+export interface WorkerParts {
+  pipeline: Pipeline;
+  intake: Intake;
+  metrics: OutpostMetrics;
+  domains: DomainService;
+}
+
+/**
+ * A worker: the pipeline up to the finished message (validate, scan, sign and
+ * the queue hooks run here), handed to the primary to write; events go to the
+ * primary; status, health and metrics come from it.
+ */
+export async function assembleWorker(options: WorkerOptions): Promise<WorkerParts> {
+  const { config, logger, now, primary } = options;
+  const events = new EventBus(logger, primary.forwardEvent);
+  const metrics = new OutpostMetrics();
+  const services = await storeServices(options, events);
+  // a worker's plugins publish webhooks through the facade like any other; the sender's retries live in this worker
+  const { hooks, routes } = await registerAllPlugins(options, events, metrics, services, webhookSenderFor(config, logger, now));
+  const pipeline = new Pipeline({ hooks, committer: primary.committer, events, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
+  const intake: Intake = {
+    ...storeIntake(options, services, options.adminKey),
+    submit: countedSubmit(pipeline, metrics),
+    checkQueueRoom: queueGuard(config, () => primary.queuedRecipients()),
+    getMessage: (messageId) => primary.getMessage(messageId),
+    listMessages: (accountId, query) => primary.listMessages(accountId, query),
+    pluginRoutes: routes.all,
+    failingParts: async () => [...listenersDown(options.frontEnds), ...(await primary.failingParts())],
+    queueSizes: () => primary.queueSizes(),
+    metricsText: () => primary.metricsText(),
+    metricsContentType: metrics.contentType,
+    worker: options.slot,
+    uploadDirectory: path.join(config.dataDir, 'uploads', `worker-${options.slot}`),
+  };
+  return { pipeline, intake, metrics, domains: services.domains };
 }
 
 /** The built-ins but those named in `omitted`; an unknown name fails the start. */
@@ -215,7 +354,7 @@ function builtinPluginsKept(omitted: readonly string[]): OutpostPlugin[] {
   if (unknown.length > 0) {
     throw outpostError(
       'config_invalid',
-      `omitBuiltinPlugins: no built-in plugin named ${unknown.map((name) => `"${name}"`).join(', ')}; the built-ins are ${BUILTIN_PLUGIN_NAMES.join(', ')}`,
+      `OUTPOST_DISABLED_PLUGINS: no built-in plugin named ${unknown.map((name) => `"${name}"`).join(', ')}; the built-ins are ${BUILTIN_PLUGIN_NAMES.join(', ')}`,
     );
   }
   return BUILTIN_PLUGINS.filter((plugin) => !omitted.includes(plugin.name));

@@ -128,7 +128,8 @@ export class OutpostError extends Error {
   readonly code: string;
   readonly details: unknown;
   readonly retryAfterSeconds: number | undefined;
-  private readonly reply: SmtpReply | undefined;
+  /** A reply of its own (a plugin's verdict), which smtpReply() gives instead of the registry's. */
+  readonly reply: SmtpReply | undefined;
 
   constructor(code: string, message: string, extras: ErrorExtras = {}) {
     super(message, extras.cause === undefined ? undefined : { cause: extras.cause });

@@ -54,7 +54,15 @@ export type EventListener<E extends EventName> = (payload: OutpostEvents[E]) => 
 export class EventBus {
   private readonly emitter = new EventEmitter();
 
-  constructor(private readonly logger: Logger) {
+  /**
+   * `forward`, in a worker: events are handed to the primary, where every
+   * listener runs, instead of to listeners here (each event runs its listeners
+   * once, in one process).
+   */
+  constructor(
+    private readonly logger: Logger,
+    private readonly forward?: <E extends EventName>(event: E, payload: OutpostEvents[E]) => void,
+  ) {
     this.emitter.setMaxListeners(0);
   }
 
@@ -70,7 +78,8 @@ export class EventBus {
   }
 
   emit<E extends EventName>(event: E, payload: OutpostEvents[E]): void {
-    this.emitter.emit(event, payload);
+    if (this.forward) this.forward(event, payload);
+    else this.emitter.emit(event, payload);
   }
 
   private reportListenerError(event: string, owner: string, error: unknown): void {

@@ -74,11 +74,15 @@ export interface Intake {
   /** The plugins' HTTP routes, each under its plugin's prefix. */
   readonly pluginRoutes: readonly PluginRoute[];
 
-  /** Parts that are down: enabled listeners not listening, a spool that cannot write (empty when healthy). */
-  failingParts(): string[];
+  /** Parts that are down: enabled listeners not listening, a spool that cannot write, a worker missing (empty when healthy). */
+  failingParts(): Promise<string[]>;
   /** Recipients waiting in this node's queue by state, and deliveries in progress. */
-  queueSizes(): QueueSizes;
-  /** This instance's metrics in Prometheus text format, and its Content-Type. */
+  queueSizes(): Promise<QueueSizes>;
+  /** The worker slot of this process (1..OUTPOST_WORKERS), undefined in one process; HTTP answers name it (X-Outpost-Worker). */
+  readonly worker: number | undefined;
+  /** This process's own directory for multipart uploads (each worker has its own, emptied at its start). */
+  readonly uploadDirectory: string;
+  /** This instance's metrics in Prometheus text format (all its processes together), and its Content-Type. */
   metricsText(): Promise<string>;
   readonly metricsContentType: string;
 }

@@ -1,6 +1,8 @@
 /**
- * The Outpost process: owns the order of start-up and shutdown, and nothing
- * else. The composition root (core/assemble.ts) binds the front ends and builds
+ * Outpost in one process (OUTPOST_WORKERS=1, and every in-process start:
+ * tests, benchmarks, embedding): owns the order of start-up and shutdown, and
+ * nothing else. With workers, core/workers/ plays this part for the primary and
+ * for each worker. The composition root (core/assemble.ts) binds the front ends and builds
  * the parts; this file sequences them. Ports are bound before plugins load (a
  * busy port fails fast); the queue is recovered before delivery starts and
  * before the front ends take mail; on stop, submissions are refused first, then
@@ -13,7 +15,7 @@ import type { OutpostConfig } from '../config/index.js';
 import type { Env } from '../config/setting.js';
 import type { AccountService } from './accounts/accounts.js';
 import { loadAdminKey } from './accounts/admin-key.js';
-import { assembleParts, bindFrontEnds, type OutpostParts } from './assemble.js';
+import { assembleSingle, bindFrontEnds, listenersDown, type SingleParts } from './assemble.js';
 import type { DomainService } from './domains/domains.js';
 import type { EventBus } from './events.js';
 import type { FrontEnd } from './intake.js';
@@ -57,7 +59,7 @@ export class Outpost {
   private domainRecheck: NodeJS.Timeout | undefined;
 
   private constructor(
-    private readonly parts: OutpostParts,
+    private readonly parts: SingleParts,
     private readonly frontEnds: readonly FrontEnd[],
   ) {
     ({ config: this.config, events: this.events, logger: this.logger, accounts: this.accounts, domains: this.domains } = parts);
@@ -80,7 +82,7 @@ export class Outpost {
       const adminKey = await loadAdminKey(config.adminKey, config.dataDir, (key, file) => {
         process.stderr.write(`outpost: generated the admin key (kept in ${file}, shown only now): ${key}\n`);
       });
-      const parts = await assembleParts({
+      const parts = await assembleSingle({
         config,
         env: options.env ?? process.env,
         logger,
@@ -135,12 +137,12 @@ export class Outpost {
 
   /** Parts that are down (for /health): enabled listeners not listening, a spool that is closed or cannot write. */
   failingParts(): string[] {
-    return this.parts.intake.failingParts();
+    return [...listenersDown(this.frontEnds), ...this.parts.spoolFailing()];
   }
 
   /** Recipients waiting, by state, and delivery attempts in progress. */
   queueSizes(): QueueSizes {
-    return this.parts.intake.queueSizes();
+    return this.parts.queueSizes();
   }
 
   /** Recipients waiting in the queue (not counting attempts in progress). */

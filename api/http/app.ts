@@ -29,6 +29,14 @@ export function createHttpApp(intake: Intake): Koa<ApiState> {
   registerWebhookRoutes(router, intake);
   registerPluginRoutes(router, intake);
   app.use(errorMiddleware(intake.logger));
+  const worker = intake.worker;
+  if (worker !== undefined) {
+    // which worker answered: for operators reading logs side by side, and for the tests of workers
+    app.use(async (ctx, next) => {
+      ctx.set('X-Outpost-Worker', String(worker));
+      await next();
+    });
+  }
   app.use(router.routes());
   app.use(router.allowedMethods({ throw: true }));
   return app;

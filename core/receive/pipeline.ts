@@ -11,15 +11,18 @@ import type { EventBus } from '../events.js';
 import { PipelineMessage, type NewMessage } from '../message.js';
 import { newMessageId } from '../spool/records.js';
 import type { HookRegistry } from '../plugins/hooks.js';
-import { queueStage, type QueueStageDeps, type Receipt } from './queue.js';
+import { queueStage, type MessageCommitter, type Receipt } from './queue.js';
 import { scanStage } from './scan.js';
 import { signStage } from './sign.js';
 import { validateStage } from './validate.js';
 
-export interface PipelineDeps extends QueueStageDeps {
+export interface PipelineDeps {
   hooks: HookRegistry;
+  /** Writes a finished message to the spool: here, or in the primary that owns it. */
+  committer: MessageCommitter;
   events: EventBus;
   maxMessageBytes: number;
+  now: () => number;
   logger: Logger;
 }
 
@@ -50,7 +53,7 @@ export class Pipeline {
       await validateStage(message, this.deps.hooks, { maxMessageBytes: this.deps.maxMessageBytes });
       await scanStage(message, this.deps.hooks);
       await signStage(message, this.deps.hooks);
-      const receipt = await queueStage(message, this.deps);
+      const receipt = await queueStage(message, this.deps.hooks, this.deps.committer);
       this.deps.logger.info({ messageId: message.id, from: message.from, accepted: receipt.accepted, rejected: receipt.rejected }, 'message queued');
       return receipt;
     } catch (error) {

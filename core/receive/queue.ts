@@ -1,14 +1,11 @@
 /**
- * Queue stage: the `message:queue` hooks, then one synced spool write holding
- * the body (once), a record per recipient to deliver and the initial status of
- * every recipient. The receipt is returned only after that write is on disk.
+ * Queue stage: the `message:queue` hooks, then the message, finished, goes to
+ * the committer, which writes it to the spool in one synced batch and answers
+ * the receipt only once that write is on disk (core/receive/commit.ts). In one
+ * process the committer is the spool's own; with workers, the worker hands the
+ * finished message to the primary, which owns the spool (core/workers/).
  */
-import type { EventBus } from '../events.js';
 import type { PipelineMessage, RecipientState } from '../message.js';
-import type { RecipientRecord } from '../spool/records.js';
-import type { Spool } from '../spool/spool.js';
-import { SpoolBatch } from '../spool/batch.js';
-import type { StatusStore } from '../status/status-store.js';
 import type { HookRegistry } from '../plugins/hooks.js';
 import { runMessageHooks } from './stage-hooks.js';
 
@@ -19,102 +16,43 @@ export interface Receipt {
   recipients: { address: string; status: RecipientState; reason?: string }[];
 }
 
-export interface QueueStageDeps {
-  hooks: HookRegistry;
-  spool: Spool;
-  status: StatusStore;
-  events: EventBus;
-  bodyChunkBytes: number;
-  now: () => number;
+/** A message the pipeline has finished with: plain data, so it can cross to the process that owns the spool. */
+export interface QueuedMessage {
+  id: string;
+  accountId?: string;
+  /** Envelope sender as submitted (shown in status). */
+  from: string;
+  /** Envelope sender for delivery, when a plugin set one. */
+  returnPath?: string;
+  createdAt: number;
+  options: PipelineMessage['options'];
+  tags: string[];
+  subject: string;
+  /** Header block and body, final (signed). */
+  raw: Buffer;
+  recipients: { address: string; domain: string; state: 'queued' | 'rejected' | 'suppressed' | 'test'; reason?: string }[];
 }
 
-export async function queueStage(message: PipelineMessage, deps: QueueStageDeps): Promise<Receipt> {
-  await runMessageHooks(deps.hooks, 'message:queue', message);
+/** Makes a finished message durable; resolves with its receipt once it is fsynced. */
+export interface MessageCommitter {
+  commit(message: QueuedMessage): Promise<Receipt>;
+}
+
+export async function queueStage(message: PipelineMessage, hooks: HookRegistry, committer: MessageCommitter): Promise<Receipt> {
+  await runMessageHooks(hooks, 'message:queue', message);
   if (message.options.testMode) {
     for (const recipient of message.deliverable) message.setRecipientState(recipient.address, 'test', 'test mode: not sent');
   }
-
-  const now = deps.now();
-  const raw = message.toBuffer();
-  const batch = new SpoolBatch();
-  const toDeliver: RecipientRecord[] = [];
-  message.recipients.forEach((recipient, index) => {
-    if (recipient.state !== 'queued') return;
-    toDeliver.push({
-      messageId: message.id,
-      index,
-      address: recipient.address,
-      domain: recipient.domain,
-      state: 'queued',
-      attempts: 0,
-      queuedAt: now,
-      nextAttemptAt: now,
-    });
-  });
-  if (toDeliver.length > 0) {
-    deps.spool.putMessage(
-      batch,
-      {
-        id: message.id,
-        from: message.returnPath ?? message.from,
-        ...(message.accountId ? { accountId: message.accountId } : {}),
-        createdAt: message.createdAt,
-        options: message.options,
-        tags: message.tags,
-        recipientCount: toDeliver.length,
-      },
-      raw,
-      toDeliver,
-      deps.bodyChunkBytes,
-    );
-  }
-  deps.status.putMessage(
-    batch,
-    {
-      id: message.id,
-      ...(message.accountId ? { accountId: message.accountId } : {}),
-      from: message.from,
-      subject: message.headers.getFirst('subject'),
-      tags: message.tags,
-      createdAt: message.createdAt,
-      size: raw.length,
-    },
-    message.recipients.map((recipient) => ({
-      address: recipient.address,
-      status: recipient.state,
-      attempts: 0,
-      lastResponse: recipient.reason ?? null,
-      updatedAt: now,
-    })),
-  );
-  deps.status.putEvent(batch, message.id, { type: 'accepted', at: now });
-  for (const recipient of message.recipients) {
-    if (recipient.state !== 'queued') {
-      deps.status.putEvent(batch, message.id, { type: recipient.state, at: now, recipient: recipient.address, reason: recipient.reason ?? recipient.state });
-    }
-  }
-  batch.afterCommit(() =>
-    deps.events.emit('message:accepted', {
-      messageId: message.id,
-      ...(message.accountId === undefined ? {} : { accountId: message.accountId }),
-      from: message.from,
-      recipients: toDeliver.map((recipient) => recipient.address),
-      size: raw.length,
-      at: now,
-    }),
-  );
-  await deps.spool.commit(batch);
-  deps.spool.announceQueued(toDeliver);
-
-  const accepted = message.recipients.filter((recipient) => recipient.state === 'queued' || recipient.state === 'test').length;
-  return {
+  return committer.commit({
     id: message.id,
-    accepted,
-    rejected: message.recipients.length - accepted,
-    recipients: message.recipients.map((recipient) => ({
-      address: recipient.address,
-      status: recipient.state,
-      ...(recipient.reason ? { reason: recipient.reason } : {}),
-    })),
-  };
+    ...(message.accountId === undefined ? {} : { accountId: message.accountId }),
+    from: message.from,
+    ...(message.returnPath === undefined ? {} : { returnPath: message.returnPath }),
+    createdAt: message.createdAt,
+    options: message.options,
+    tags: message.tags,
+    subject: message.headers.getFirst('subject'),
+    raw: message.toBuffer(),
+    recipients: message.recipients.map(({ address, domain, state, reason }) => ({ address, domain, state, ...(reason === undefined ? {} : { reason }) })),
+  });
 }

@@ -42,6 +42,13 @@ export interface CrashRunOptions {
   smtpSessions?: number;
   /** Pace of the SMTP submissions, over all sessions (default 25 ms: the 60 span the latest kill point, about 1.6 s in). */
   smtpIntervalMs?: number;
+  /**
+   * OUTPOST_WORKERS (default 1). With more, the child is the primary and the workers
+   * take REST and SMTP; the child submits nothing itself, the kill comes once
+   * `killAfter` REST and SMTP sends are acknowledged, and SIGKILL goes to the primary
+   * (the workers follow it down when their IPC channel closes).
+   */
+  workers?: number;
 }
 
 /** What became of the messages sent to the killed server over one front (REST or SMTP). */
@@ -138,9 +145,10 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
   const smtpSends = options.smtpSends ?? 60;
   const smtpSessions = options.smtpSessions ?? 3;
   const smtpIntervalMs = options.smtpIntervalMs ?? 25;
+  const workers = options.workers ?? 1;
   const random = seededRandom(options.seed);
   const killAfter = killAfterMin + Math.floor(random() * (killAfterMax - killAfterMin + 1));
-  const facts: Record<string, unknown> = { seed: options.seed, killAfter };
+  const facts: Record<string, unknown> = { seed: options.seed, killAfter, workers };
   const context = () => JSON.stringify(facts);
 
   let dns: TestDnsServer | undefined;
@@ -175,24 +183,28 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
       OUTPOST_API_RATE_LIMIT: '0',
       OUTPOST_DELIVERY_MAX_CONNECTIONS_PER_DOMAIN: String(maxConnectionsPerDomain),
       OUTPOST_DELIVERY_MAX_MESSAGES_PER_CONNECTION: '1',
+      OUTPOST_WORKERS: String(workers),
     };
+    // with workers the primary runs no pipeline: everything comes in over REST and SMTP
+    const ownSubmissions = workers > 1 ? 0 : messages;
+    let frontAcks = 0;
 
     // 1. submit (paced, so delivery is under way), kill -9 at the first DATA the MX
     //    receives once `killAfter` submissions are acknowledged; REST and SMTP sends go on meanwhile
     const first = new OutpostChild({
       env: {
         ...env,
-        CHILD_SUBMIT_COUNT: String(messages),
-        CHILD_SUBMIT_CONCURRENCY: '8',
-        CHILD_SUBMIT_INTERVAL_MS: String(submitIntervalMs),
-        CHILD_SUBMIT_ON_REQUEST: '1',
+        ...(ownSubmissions > 0
+          ? { CHILD_SUBMIT_COUNT: String(ownSubmissions), CHILD_SUBMIT_CONCURRENCY: '8', CHILD_SUBMIT_INTERVAL_MS: String(submitIntervalMs), CHILD_SUBMIT_ON_REQUEST: '1' }
+          : {}),
       },
     });
     children.push(first);
     let firstReadyAt = 0;
     let killed = false;
     onSinkData = (envelope) => {
-      if (killed || !first.running || first.acked.length < killAfter) return;
+      // one process: the child's own acknowledged submissions decide; with workers (no own submissions) the REST and SMTP ones
+      if (killed || !first.running || (ownSubmissions > 0 ? first.acked.length : frontAcks) < killAfter) return;
       first.process.kill('SIGKILL');
       killed = true;
       facts.ackedAtKill = first.acked.length;
@@ -218,6 +230,9 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
           requests: restSends,
           deadlineMs: deliveryDeadlineMs,
           stop: () => !first.running,
+          onRecord: (record) => {
+            if (record.status === 200) frontAcks++;
+          },
         });
       }
       if (smtpSends > 0) {
@@ -234,6 +249,7 @@ export async function runCrashIteration(options: CrashRunOptions): Promise<Crash
           deadlineMs: deliveryDeadlineMs,
           stop: () => killed || !first.running,
           onRecord: (record) => {
+            if (record.code === 250) frontAcks++;
             if (record.code === undefined && !killed) smtpFailedBeforeKill.push(`smtp #${record.index}: ${record.error}`);
           },
           onSessionFailure: (failure) => {

@@ -18,8 +18,11 @@
  *                                       traffic would cost more than the submissions)
  *   CHILD_SUBMIT_ON_REQUEST             1: start submitting only when the parent sends `{ type: 'submit' }`
  *                                       (after it has set up what else it wants to run alongside)
- *   CHILD_OMIT_BUILTIN_PLUGINS          comma-separated built-in plugins to leave out (OutpostOptions.
- *                                       omitBuiltinPlugins), e.g. `dkim-sign` for the benchmarks' unsigned runs
+ *
+ * With OUTPOST_WORKERS > 1 the child is the primary (core/workers/primary.ts): it
+ * forks the workers (bin/outpost.ts), which take HTTP and SMTP; `ready` then also
+ * carries their PIDs, and CHILD_SUBMIT_COUNT is refused (submissions come in
+ * over HTTP or SMTP, to the workers).
  *
  * Messages to the parent (ChildMessage): `ready` once Outpost.start resolved
  * (queue recovered, delivery running), with the bound HTTP and SMTP submission
@@ -35,10 +38,11 @@
  */
 import { loadConfig } from '../../config/index.js';
 import { Outpost } from '../../core/server.js';
+import { OutpostPrimary } from '../../core/workers/primary.js';
 import { rawMessage } from './outpost.js';
 
 export type ChildMessage =
-  | { type: 'ready'; pid: number; dataDir: string; httpAddress: string | undefined; submissionAddress: string | undefined }
+  | { type: 'ready'; pid: number; dataDir: string; httpAddress: string | undefined; submissionAddress: string | undefined; workerPids: number[] }
   | { type: 'submitting'; seq: number }
   | { type: 'acked'; seq: number; id: string }
   | { type: 'submit-failed'; seq: number; error: string }
@@ -112,12 +116,56 @@ async function submitAll(outpost: Outpost, plan: SubmitPlan): Promise<void> {
   send({ type: 'submitted-all', acked, failed, elapsedMs: Date.now() - startedAt });
 }
 
+/** The server this child runs: one process, or the primary of workers. */
+interface ChildServer {
+  stop(): Promise<void>;
+  readonly queuedRecipients: number;
+  readonly activeDeliveries: number;
+  readonly dataDir: string;
+  addresses(): Record<string, string>;
+  workerPids(): number[];
+  outpost: Outpost | undefined;
+}
+
+async function startServer(): Promise<ChildServer> {
+  const config = loadConfig(process.env);
+  if (config.workers > 1) {
+    if (process.env.CHILD_SUBMIT_COUNT) throw new Error('CHILD_SUBMIT_COUNT needs OUTPOST_WORKERS=1: with workers, the primary runs no pipeline');
+    const primary = await OutpostPrimary.start({ config });
+    return {
+      stop: () => primary.stop(),
+      get queuedRecipients() {
+        return primary.queuedRecipients;
+      },
+      get activeDeliveries() {
+        return primary.activeDeliveries;
+      },
+      dataDir: config.dataDir,
+      addresses: () => primary.addresses(),
+      workerPids: () => Object.values(primary.workerPids()).filter((pid): pid is number => pid !== undefined),
+      outpost: undefined,
+    };
+  }
+  const outpost = await Outpost.start({ config });
+  return {
+    stop: () => outpost.stop(),
+    get queuedRecipients() {
+      return outpost.queuedRecipients;
+    },
+    get activeDeliveries() {
+      return outpost.activeDeliveries;
+    },
+    dataDir: config.dataDir,
+    addresses: () => outpost.addresses(),
+    workerPids: () => [],
+    outpost,
+  };
+}
+
 async function main(): Promise<void> {
-  let outpost: Outpost;
+  let server: ChildServer;
   try {
-    const config = loadConfig(process.env);
-    const omitBuiltinPlugins = (process.env.CHILD_OMIT_BUILTIN_PLUGINS ?? '').split(',').filter(Boolean);
-    outpost = await Outpost.start({ config, omitBuiltinPlugins });
+    server = await startServer();
   } catch (error) {
     const text = (error as Error).stack ?? String(error);
     process.stderr.write(`outpost-child: start failed: ${text}\n`);
@@ -130,7 +178,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     // stop() refuses new submissions synchronously, before its first await: `stopping` is sent after that
-    const stopped = outpost.stop();
+    const stopped = server.stop();
     send({ type: 'stopping' });
     stopped.then(
       () => process.exit(0),
@@ -151,8 +199,8 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage();
     send({
       type: 'stats',
-      queued: outpost.queuedRecipients,
-      active: outpost.activeDeliveries,
+      queued: server.queuedRecipients,
+      active: server.activeDeliveries,
       rssBytes: process.memoryUsage.rss(),
       // ru_maxrss is in kilobytes on Linux
       maxRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -160,12 +208,13 @@ async function main(): Promise<void> {
     });
   });
 
-  send({ type: 'ready', pid: process.pid, dataDir: outpost.config.dataDir, httpAddress: outpost.httpAddress, submissionAddress: outpost.submissionAddress });
+  const addresses = server.addresses();
+  send({ type: 'ready', pid: process.pid, dataDir: server.dataDir, httpAddress: addresses.http, submissionAddress: addresses.submission, workerPids: server.workerPids() });
 
   const count = positiveIntFromEnv('CHILD_SUBMIT_COUNT');
-  if (count) {
+  if (count && server.outpost) {
     if (process.env.CHILD_SUBMIT_ON_REQUEST === '1') await submitRequest;
-    await submitAll(outpost, {
+    await submitAll(server.outpost, {
       count,
       concurrency: positiveIntFromEnv('CHILD_SUBMIT_CONCURRENCY') ?? 8,
       intervalMs: positiveIntFromEnv('CHILD_SUBMIT_INTERVAL_MS') ?? 0,

@@ -55,6 +55,8 @@ export function testEnv(options: { dnsAddress: string; deliveryPort: number; dat
     OUTPOST_DELIVERY_IDLE_TIMEOUT: '200ms',
     OUTPOST_LOG_LEVEL: 'silent',
     OUTPOST_ADMIN_KEY: TEST_ADMIN_KEY,
+    // Outpost.start runs one process; tests of workers start bin/outpost.ts (test/support/outpost-cluster.ts)
+    OUTPOST_WORKERS: '1',
   };
 }
 

@@ -11,9 +11,8 @@ import type { Intake } from '../../../core/intake.js';
 import type { ApiState } from '../auth.js';
 
 export function registerOpsRoutes(router: Router<ApiState>, intake: Intake): void {
-  router.get('/health', (ctx) => {
-    const failing = intake.failingParts();
-    const { queued, deferred, deliveriesInFlight } = intake.queueSizes();
+  router.get('/health', async (ctx) => {
+    const [failing, { queued, deferred, deliveriesInFlight }] = await Promise.all([intake.failingParts(), intake.queueSizes()]);
     const queue = { queued, deferred, deliveries_in_flight: deliveriesInFlight };
     ctx.set('Cache-Control', 'no-store');
     ctx.status = failing.length === 0 ? 200 : 503;

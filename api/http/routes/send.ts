@@ -4,7 +4,6 @@
  * message through the pipeline; with an Idempotency-Key, a retry gets the
  * first receipt. The answer is 200 only once the message is durably queued.
  */
-import path from 'node:path';
 import type Router from '@koa/router';
 import { accountIdOf, requireAccount } from '../auth.js';
 import type { Intake } from '../../../core/intake.js';
@@ -18,7 +17,7 @@ import { UploadArea } from '../send/uploads.js';
 export function registerSendRoutes(router: Router<ApiState>, intake: Intake): void {
   const admission = new SendAdmission(intake.store, intake.config.api.rateLimit, () => intake.checkQueueRoom());
   const idempotencyKeys = new IdempotencyKeys(intake.store, intake.logger);
-  const uploads = new UploadArea(path.join(intake.config.dataDir, 'uploads'), intake.logger);
+  const uploads = new UploadArea(intake.uploadDirectory, intake.logger);
 
   router.post('/v1/mail/send', requireAccount(intake), async (ctx) => {
     const accountId = accountIdOf(ctx);

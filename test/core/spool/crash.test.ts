@@ -62,3 +62,32 @@ describe('spool: kill -9 in the middle of a queue of 200 messages, then restart'
     });
   }
 });
+
+describe('spool: kill -9 of the primary while two workers take REST and SMTP, then restart', function () {
+  this.timeout(90_000);
+
+  it('delivers every acknowledged message and re-delivers at most the ones in flight', async () => {
+    const run = await runCrashIteration({
+      seed: SEED_BASE + 100,
+      workers: 2,
+      maxConnectionsPerDomain: MAX_CONNECTIONS_PER_DOMAIN,
+      killAfterMinAcks: 20,
+      killAfterMaxAcks: 60,
+      restSends: 150,
+      smtpSends: 90,
+    });
+    const context = () => JSON.stringify({ ...run.facts, replay: `CRASH_TEST_SEED=${SEED_BASE}` });
+    if (process.env.CRASH_TEST_VERBOSE) console.log(`      crash run with workers: ${context()}`);
+
+    assert.equal(run.firstExit.signal, 'SIGKILL', `the primary died of the kill ${context()} output: ${run.childOutput}`);
+    assert.ok(run.rest.acked.length + run.smtp.acked.length >= run.killAfter, `killed after ${run.killAfter} acknowledgements ${context()}`);
+    assert.deepEqual(run.queueAtEnd, { queued: 0, active: 0 }, `the restarted server emptied its queue ${context()}`);
+    assert.deepEqual(run.rest.otherAnswers, [], `REST sends got 200, or the connection died with the server ${context()}`);
+    assert.deepEqual(run.rest.missing, [], `every REST send answered 200 is delivered ${context()}`);
+    assert.deepEqual(run.smtp.missing, [], `every SMTP submission answered 250 is delivered ${context()}`);
+    assert.deepEqual([...run.rest.twiceInOneRun, ...run.smtp.twiceInOneRun, ...run.rest.misaddressed, ...run.smtp.misaddressed], [], `once per run, to their own recipient ${context()}`);
+    const redelivered = run.rest.redelivered.length + run.smtp.redelivered.length;
+    assert.ok(redelivered <= MAX_CONNECTIONS_PER_DOMAIN, `at most the transactions in flight are delivered again; got ${redelivered} ${context()}`);
+    assert.deepEqual(run.secondExit, { code: 0, signal: null }, `the restarted server stops cleanly on SIGTERM ${context()} output: ${run.childOutput}`);
+  });
+});
