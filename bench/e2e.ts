@@ -72,6 +72,8 @@ const { values } = parseArgs({
     'outpost-over': { type: 'string', default: 'smtp,smtp-unsigned' },
     /** Each recipient count's sequence of rows this many times over, alternating servers (drift shows as spread). */
     rounds: { type: 'string', default: '1' },
+    /** OUTPOST_WORKERS of the Outpost rows: each row runs once per count (`1,2` gives the scaling row). */
+    workers: { type: 'string', default: '1' },
     'skip-postfix': { type: 'boolean', default: false },
     'skip-outpost': { type: 'boolean', default: false },
   },
@@ -80,6 +82,8 @@ const total = Number(values.messages);
 const sessions = Number(values.sessions);
 const recipientCounts = values.recipients.split(',').map(Number);
 const rounds = Number(values.rounds);
+const workerCounts = values.workers.split(',').map(Number);
+if (workerCounts.some((count) => !(Number.isInteger(count) && count >= 1 && count <= 16))) throw new Error('--workers: a list of worker counts, 1 to 16 (e.g. 1,2)');
 if (!(total > 0) || !(sessions > 0) || recipientCounts.some((count) => !(count >= 1 && count <= 100)) || !(Number.isInteger(rounds) && rounds >= 1 && rounds <= 10)) {
   throw new Error('bad --messages, --sessions, --recipients or --rounds (1 to 10)');
 }
@@ -99,6 +103,8 @@ type SubmissionPath = 'smtp-source' | 'tls-client' | 'tls-auth-client' | 'tls-au
 
 interface RunFigures {
   system: 'Postfix' | 'Outpost';
+  /** OUTPOST_WORKERS (Outpost rows). */
+  workers?: number;
   path: SubmissionPath;
   submittedOver: string;
   recipients: number;
@@ -112,6 +118,8 @@ interface RunFigures {
   cpuSecondsPer1000: number;
   /** Cores kept busy on average by processes outside the benchmark during the run. */
   otherCores: number;
+  /** Cores kept busy on average during the run: by the server (all its processes), by the load client and the sink, by the whole machine. */
+  cores: { server: number; clientAndSink: number; machine: number };
   peakRssMb: number;
   peakPssMb: number;
   /** Per message, Node clients only (smtp-source reports none). */
@@ -127,24 +135,29 @@ async function measure(
   rootPid: number,
   sink: CountingSink,
   load: () => Promise<{ accepted: number; wallMs: number }>,
-): Promise<{ accepted: number; acceptedPerSecond: number; deliveredPerSecond: number; cpuSecondsPer1000: number; otherCores: number; loadAverage: string; monitor: UsageMonitor }> {
+): Promise<{ accepted: number; acceptedPerSecond: number; deliveredPerSecond: number; cpuSecondsPer1000: number; otherCores: number; cores: RunFigures['cores']; loadAverage: string; monitor: UsageMonitor }> {
   const loadBefore = os.loadavg()[0]!;
   // the bench process's tree holds the server (Outpost child, or postfix.sh → master → daemons), the sink and the load tool
-  const busyBefore = machineBusySeconds() - treeCpuSeconds(process.pid);
+  const machineBefore = machineBusySeconds();
+  const benchTreeBefore = treeCpuSeconds(process.pid);
   const monitor = new UsageMonitor(rootPid);
   monitor.start();
   const started = Date.now();
   const { accepted, wallMs } = await load();
   const deliveredAt = await sink.reached(accepted, Math.max(1, started + RUN_DEADLINE_MS - Date.now()));
   const cpuSeconds = monitor.stop();
-  const otherSeconds = machineBusySeconds() - treeCpuSeconds(process.pid) - busyBefore;
+  const machineSeconds = machineBusySeconds() - machineBefore;
+  const benchTreeSeconds = treeCpuSeconds(process.pid) - benchTreeBefore;
+  const otherSeconds = machineSeconds - benchTreeSeconds;
+  const wallSeconds = (Date.now() - started) / 1000;
   return {
     accepted,
     acceptedPerSecond: round(accepted / (wallMs / 1000)),
     deliveredPerSecond: round(accepted / ((deliveredAt - started) / 1000)),
     cpuSecondsPer1000: round((cpuSeconds / Math.max(1, accepted)) * 1000),
     // cores kept busy on average by processes outside the benchmark (other work sharing the machine)
-    otherCores: round(Math.max(0, otherSeconds) / ((Date.now() - started) / 1000)),
+    otherCores: round(Math.max(0, otherSeconds) / wallSeconds),
+    cores: { server: round(cpuSeconds / wallSeconds), clientAndSink: round(Math.max(0, benchTreeSeconds - cpuSeconds) / wallSeconds), machine: round(machineSeconds / wallSeconds) },
     // the 1-minute load average before and after (the server's own processes count in it too)
     loadAverage: `${loadBefore.toFixed(1)} → ${os.loadavg()[0]!.toFixed(1)}`,
     monitor,
@@ -236,19 +249,19 @@ function postfixFigures(figures: Awaited<ReturnType<typeof measure>>) {
 
 const OUTPOST_NOTE = 'Outpost defaults: 10 connections per destination domain, idle sessions reused; logs at info to a file';
 
-async function runOutpost(recipients: number, roundNo: number, over: (typeof OUTPOST_PATHS)[number]): Promise<RunFigures> {
+async function runOutpost(recipients: number, roundNo: number, over: (typeof OUTPOST_PATHS)[number], workers: number): Promise<RunFigures> {
   const sink = await startCountingSink();
   const submissionPort = await freePort();
   // the default limit is 20 connections per client address; more sessions than that need it raised
   const perIpLimit: Record<string, string> = sessions > 20 ? { OUTPOST_SUBMISSION_MAX_CONNECTIONS_PER_IP: String(sessions), OUTPOST_SUBMISSION_MAX_CONNECTIONS: String(Math.max(200, sessions)) } : {};
   // the unsigned rows leave the DKIM plugin out (OutpostOptions.omitBuiltinPlugins): like for like with Postfix, which signs nothing
   const unsigned: Record<string, string> = over === 'smtp-unsigned' ? { OUTPOST_DISABLED_PLUGINS: 'dkim-sign' } : {};
-  const server = await startBenchOutpost({ sinkPort: sink.port, env: { OUTPOST_SUBMISSION_PORT: String(submissionPort), ...perIpLimit, ...unsigned } }).catch(async (error: unknown) => {
+  const server = await startBenchOutpost({ sinkPort: sink.port, env: { OUTPOST_SUBMISSION_PORT: String(submissionPort), OUTPOST_WORKERS: String(workers), ...perIpLimit, ...unsigned } }).catch(async (error: unknown) => {
     await sink.close();
     throw error;
   });
   try {
-    const common = { system: 'Outpost' as const, recipients, round: roundNo, messages: total, sink: sink.kind };
+    const common = { system: 'Outpost' as const, workers, recipients, round: roundNo, messages: total, sink: sink.kind };
     const memory = (monitor: UsageMonitor) => ({
       peakRssMb: megabytes(Math.max(monitor.peakRssBytes, peakRssOf(server.pid))),
       peakPssMb: megabytes(monitor.peakPssBytes),
@@ -324,7 +337,7 @@ for (const recipients of recipientCounts) {
       if (withPostfix) for (const over of postfixPaths) runs.push(await runPostfix(recipients, roundNo, over));
     };
     const outpostRows = async () => {
-      if (!values['skip-outpost']) for (const over of outpostPaths) runs.push(await runOutpost(recipients, roundNo, over));
+      if (!values['skip-outpost']) for (const workers of workerCounts) for (const over of outpostPaths) runs.push(await runOutpost(recipients, roundNo, over, workers));
     };
     if (roundNo % 2 === 1) {
       await postfixRows();
@@ -343,12 +356,13 @@ const PAIRS: { outpost: SubmissionPath; postfix: SubmissionPath; comparing: stri
   { outpost: 'rest', postfix: 'smtp-source', comparing: 'not like for like: Outpost over REST (DKIM) vs Postfix over plain SMTP (smtp-source)' },
 ];
 const ratios = PAIRS.flatMap((pair) =>
-  recipientCounts.flatMap((recipients) =>
+  workerCounts.flatMap((workers) => recipientCounts.flatMap((recipients) =>
     Array.from({ length: rounds }, (_, index) => index + 1).flatMap((roundNo) => {
       const postfix = runs.find((run) => run.path === pair.postfix && run.recipients === recipients && run.round === roundNo);
-      const outpost = runs.find((run) => run.path === pair.outpost && run.recipients === recipients && run.round === roundNo);
+      const outpost = runs.find((run) => run.path === pair.outpost && run.workers === workers && run.recipients === recipients && run.round === roundNo);
       if (!postfix || !outpost) return [];
       return [{
+        workers,
         recipients,
         round: roundNo,
         comparing: pair.comparing,
@@ -360,23 +374,44 @@ const ratios = PAIRS.flatMap((pair) =>
         peakPssRatio: round(outpost.peakPssMb / postfix.peakPssMb),
       }];
     }),
-  ),
+  )),
 );
 /** Per pair and recipient count over the rounds: the median delivered ratio and its range. */
+function median(sorted: number[]): number {
+  const middle = sorted.length / 2;
+  return sorted.length % 2 === 1 ? sorted[Math.floor(middle)]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
 const ratioSummary = PAIRS.flatMap((pair) =>
-  recipientCounts.flatMap((recipients) => {
-    const delivered = ratios.filter((ratio) => ratio.comparing === pair.comparing && ratio.recipients === recipients).map((ratio) => ratio.deliveredRatio).sort((a, b) => a - b);
+  workerCounts.flatMap((workers) => recipientCounts.flatMap((recipients) => {
+    const matching = ratios.filter((ratio) => ratio.comparing === pair.comparing && ratio.workers === workers && ratio.recipients === recipients);
+    const delivered = matching.map((ratio) => ratio.deliveredRatio).sort((a, b) => a - b);
     if (delivered.length === 0) return [];
-    const middle = delivered.length / 2;
-    const median = delivered.length % 2 === 1 ? delivered[Math.floor(middle)]! : (delivered[middle - 1]! + delivered[middle]!) / 2;
-    return [{ comparing: pair.comparing, recipients, rounds: delivered.length, deliveredRatioMedian: round(median), deliveredRatioMin: delivered[0]!, deliveredRatioMax: delivered.at(-1)! }];
-  }),
+    const cpu = matching.map((ratio) => ratio.cpuRatio).sort((a, b) => a - b);
+    return [{ comparing: pair.comparing, workers, recipients, rounds: delivered.length, deliveredRatioMedian: round(median(delivered)), deliveredRatioMin: delivered[0]!, deliveredRatioMax: delivered.at(-1)!, cpuRatioMedian: round(median(cpu)) }];
+  })),
 );
+/** The scaling row: each Outpost path with the most workers against 1 worker, same recipients and round. */
+const mostWorkers = Math.max(...workerCounts);
+const scaling = workerCounts.includes(1) && mostWorkers > 1
+  ? runs.filter((run) => run.system === 'Outpost' && run.workers === mostWorkers).flatMap((run) => {
+      const single = runs.find((other) => other.system === 'Outpost' && other.workers === 1 && other.path === run.path && other.recipients === run.recipients && other.round === run.round);
+      if (!single) return [];
+      return [{
+        path: run.path,
+        recipients: run.recipients,
+        round: run.round,
+        workers: mostWorkers,
+        deliveredRatio: round(run.deliveredPerSecond / single.deliveredPerSecond),
+        coresOneWorker: single.cores,
+        coresMoreWorkers: run.cores,
+      }];
+    })
+  : [];
 
 console.log(`\nEnd-to-end delivery: ${total} messages of ~2 KB per run, ${sessions} parallel sessions, sink: ${runs[0]?.sink ?? 'none'}`);
 console.table(
   runs.map((run) => ({
-    system: run.system,
+    system: run.workers && run.workers > 1 ? `${run.system} ×${run.workers}` : run.system,
     'submitted over': run.submittedOver,
     rcpts: run.recipients,
     ...(rounds > 1 ? { round: run.round } : {}),
@@ -387,6 +422,7 @@ console.table(
     'peak PSS MB': run.peakPssMb,
     'p50 / p99 ms': run.sendLatencyMs ? `${run.sendLatencyMs.p50} / ${run.sendLatencyMs.p99}` : '-',
     'client CPU s / 1000': run.clientCpuSecondsPer1000 ?? '-',
+    'cores: server / client+sink / machine': `${run.cores.server} / ${run.cores.clientAndSink} / ${run.cores.machine}`,
     'other work, cores': run.otherCores,
   })),
 );
@@ -401,13 +437,17 @@ if (ratios.length > 0) {
 }
 if (rounds > 1 && ratioSummary.length > 0) {
   console.log(`delivered Outpost / Postfix over ${rounds} rounds:`);
-  console.table(ratioSummary.map((summary) => ({ comparing: summary.comparing, rcpts: summary.recipients, median: summary.deliveredRatioMedian, min: summary.deliveredRatioMin, max: summary.deliveredRatioMax })));
+  console.table(ratioSummary.map((summary) => ({ comparing: summary.comparing, workers: summary.workers, rcpts: summary.recipients, median: summary.deliveredRatioMedian, min: summary.deliveredRatioMin, max: summary.deliveredRatioMax, 'CPU ratio median': summary.cpuRatioMedian })));
+}
+if (scaling.length > 0) {
+  console.log(`Outpost with ${mostWorkers} workers / 1 worker, delivered msg/s, same run (cores busy: server / client+sink / machine):`);
+  console.table(scaling.map((row) => ({ path: row.path, rcpts: row.recipients, round: row.round, '×': row.deliveredRatio, '1 worker': `${row.coresOneWorker.server} / ${row.coresOneWorker.clientAndSink} / ${row.coresOneWorker.machine}`, [`${mostWorkers} workers`]: `${row.coresMoreWorkers.server} / ${row.coresMoreWorkers.clientAndSink} / ${row.coresMoreWorkers.machine}` })));
 }
 for (const note of skipped) console.log(`skipped: ${note}`);
 
 const command = [
   `npm run bench:e2e -- --messages ${total} --sessions ${sessions} --recipients ${recipientCounts.join(',')}${rounds > 1 ? ` --rounds ${rounds}` : ''}`,
-  `--postfix-over ${postfixPaths.join(',')} --outpost-over ${outpostPaths.join(',')}`,
+  `--postfix-over ${postfixPaths.join(',')} --outpost-over ${outpostPaths.join(',')} --workers ${workerCounts.join(',')}`,
   ...(values['skip-postfix'] ? ['--skip-postfix'] : []),
   ...(values['skip-outpost'] ? ['--skip-outpost'] : []),
 ].join(' ');
@@ -419,5 +459,7 @@ await recordResult('e2e', {
   runs,
   ratios,
   ratioSummary,
+  workerCounts,
+  scaling,
   skipped,
 });

@@ -34,7 +34,7 @@ import { makeDataDir } from '../test/support/outpost.js';
 import { withTimeout } from '../test/support/outpost-process.js';
 import { startStallingMx } from '../test/support/stalling-mx.js';
 import { SINK_DOMAIN, startBenchOutpost, startSinkDns, type BenchOutpost } from './lib/bench-outpost.js';
-import { megabytes } from './lib/process-usage.js';
+import { megabytes, treeMemory } from './lib/process-usage.js';
 import { recordResult, round, sectionHeader } from './lib/results.js';
 
 const { values } = parseArgs({
@@ -43,8 +43,12 @@ const { values } = parseArgs({
     recipients: { type: 'string', default: '10' },
     schedule: { type: 'string', default: '30s' },
     observe: { type: 'string', default: '180' },
+    /** OUTPOST_WORKERS of the restarted server (the queue is filled by one process, which submits to itself). */
+    workers: { type: 'string', default: '1' },
   },
 });
+const restartWorkers = Number(values.workers);
+if (!(Number.isInteger(restartWorkers) && restartWorkers >= 1 && restartWorkers <= 16)) throw new Error('--workers: 1 to 16');
 const messages = Number(values.messages);
 const perMessage = Number(values.recipients);
 const total = messages * perMessage;
@@ -128,15 +132,20 @@ try {
   const restartAt = Date.now();
   const dueAtRestart = [...attempts.values()].filter((times) => times.at(-1)! + delayAfter(times.length) <= restartAt).length;
   sink.resetPeak();
-  const second = await startBenchOutpost({ sinkPort: sink.port, dns, dataDir, withSender: false, env });
+  const second = await startBenchOutpost({ sinkPort: sink.port, dns, dataDir, withSender: false, env: { ...env, OUTPOST_WORKERS: String(restartWorkers) } });
   running.push(second);
   const readyMs = Date.now() - restartAt;
   const recovered = await second.child.stats();
+  // every process of the server (the primary and its workers), PSS: shared pages counted once
+  let peakPssBytesSecondRun = 0;
+  const pssSampler = setInterval(() => (peakPssBytesSecondRun = Math.max(peakPssBytesSecondRun, treeMemory(second.pid).pssBytes)), 250);
+  const pssAfterRecovery = treeMemory(second.pid).pssBytes;
   await waitFor(() => connectionsAt.some((at) => at >= restartAt), 60_000);
   const firstAttemptAfterRestartMs = (connectionsAt.find((at) => at >= restartAt) ?? NaN) - restartAt;
   const triedAfterRestart = () => [...attempts.values()].filter((times) => times.at(-1)! >= restartAt).length;
   const allRetried = await waitFor(() => triedAfterRestart() >= total, observeMs);
   const afterRestart = await second.child.stats();
+  clearInterval(pssSampler);
   const peakConnectionsAfterRestart = sink.peakOpen;
   const peakNotQuittingAfterRestart = sink.peakOpenNotQuitting;
 
@@ -180,6 +189,9 @@ try {
     everyRecipientRetriedAfterRestart: allRetried,
     recipientsRetriedAfterRestart: triedAfterRestart(),
     peakRssMbSecondRun: megabytes(afterRestart.maxRssBytes),
+    workersSecondRun: restartWorkers,
+    pssMbAfterRecoveryAllProcesses: megabytes(pssAfterRecovery),
+    peakPssMbSecondRunAllProcesses: megabytes(peakPssBytesSecondRun),
     retriesChecked: retries,
     retriesAcrossRestart,
     retriesEarlierThanSchedule: early.length,
@@ -206,6 +218,7 @@ try {
     'RSS after recovery MB': result.rssMbAfterRecovery,
     'recipients tried again after the restart': `${result.recipientsRetriedAfterRestart} of ${total}`,
     'peak RSS second run MB': result.peakRssMbSecondRun,
+    [`PSS after recovery / peak, all ${restartWorkers > 1 ? `${restartWorkers + 1} processes` : 'of the process'} MB`]: `${result.pssMbAfterRecoveryAllProcesses} / ${result.peakPssMbSecondRunAllProcesses}`,
     'retries checked (across restart)': `${result.retriesChecked} (${result.retriesAcrossRestart})`,
     'retries earlier than the schedule': result.retriesEarlierThanSchedule,
     'peak connections before / after restart': `${peakConnectionsBeforeRestart} / ${peakConnectionsAfterRestart} (limit ${PER_DOMAIN_LIMIT})`,
@@ -226,7 +239,7 @@ try {
   }
   if (failures.length > 0) process.exitCode = 1;
   await recordResult('queueScale', {
-    ...sectionHeader('queue of 100,000 deferred recipients: enqueue, spool size, restart recovery, retry schedule and per-destination limit', `npm run bench:queue -- --messages ${messages} --recipients ${perMessage} --schedule ${values.schedule} --observe ${values.observe}`),
+    ...sectionHeader('queue of 100,000 deferred recipients: enqueue, spool size, restart recovery, retry schedule and per-destination limit', `npm run bench:queue -- --messages ${messages} --recipients ${perMessage} --schedule ${values.schedule} --observe ${values.observe} --workers ${restartWorkers}`),
     ...result,
     failures,
   });

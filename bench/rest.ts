@@ -33,8 +33,12 @@ const { values } = parseArgs({
     requests: { type: 'string', default: '2000' },
     levels: { type: 'string', default: '1,10,50' },
     warmup: { type: 'string', default: '200' },
+    /** OUTPOST_WORKERS of the server. */
+    workers: { type: 'string', default: '1' },
   },
 });
+const workers = Number(values.workers);
+if (!(Number.isInteger(workers) && workers >= 1 && workers <= 16)) throw new Error('--workers: 1 to 16');
 const requests = Number(values.requests);
 const levels = values.levels.split(',').map(Number);
 const warmup = Number(values.warmup);
@@ -42,7 +46,7 @@ if (!(requests > 0) || levels.some((level) => !(level >= 1 && level <= 1000))) t
 const LEVEL_DEADLINE_MS = 5 * 60_000;
 
 const sink = await startCountingSink();
-const server = await startBenchOutpost({ sinkPort: sink.port }).catch(async (error: unknown) => {
+const server = await startBenchOutpost({ sinkPort: sink.port, env: { OUTPOST_WORKERS: String(workers) } }).catch(async (error: unknown) => {
   await sink.close(); // smtp-sink is a separate process: never leave it behind
   throw error;
 });

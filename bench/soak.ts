@@ -22,8 +22,12 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     messages: { type: 'string', default: '200' },
     verbose: { type: 'boolean', default: false },
+    /** OUTPOST_WORKERS: with more than 1, SIGKILL goes to the primary while its workers take REST and SMTP (no own submissions). */
+    workers: { type: 'string', default: '1' },
   },
 });
+const workers = Number(values.workers);
+if (!(Number.isInteger(workers) && workers >= 1 && workers <= 16)) throw new Error('--workers: 1 to 16');
 const iterations = Number(values.iterations);
 if (!Number.isInteger(iterations) || iterations < 1 || iterations > 10_000) throw new Error('--iterations must be 1 to 10000');
 const firstSeed = values.seed ? Number(values.seed) : randomInt(2 ** 31);
@@ -74,7 +78,7 @@ for (let iteration = 1; iteration <= iterations; iteration++) {
   const seed = firstSeed + iteration - 1;
   let run: CrashRunReport;
   try {
-    run = await runCrashIteration({ seed, messages, maxConnectionsPerDomain: MAX_CONNECTIONS_PER_DOMAIN });
+    run = await runCrashIteration({ seed, messages, maxConnectionsPerDomain: MAX_CONNECTIONS_PER_DOMAIN, workers, ...(workers > 1 ? { killAfterMinAcks: 20, killAfterMaxAcks: 60, restSends: 150, smtpSends: 90 } : {}) });
   } catch (error) {
     totals.iterations++;
     totals.failedRuns++;
@@ -107,7 +111,7 @@ const all = FRONT_NAMES.reduce((sum, name) => ({
   duplicated: sum.duplicated + tallies[name].duplicated,
 }), { acknowledged: 0, lost: 0, duplicated: 0 });
 console.log(
-  `\nsoak summary (${Math.round((Date.now() - started) / 1000)} s, first seed ${firstSeed}, ${messages} own submissions, up to 100 REST sends and 60 SMTP submissions per run, kill -9 at a random point): ${totals.iterations} iterations, ${totals.failedRuns} failed`,
+  `\nsoak summary (${Math.round((Date.now() - started) / 1000)} s, first seed ${firstSeed}, ${workers > 1 ? `${workers} workers, no own submissions, up to 150 REST sends and 90 SMTP submissions per run, kill -9 of the primary` : `${messages} own submissions, up to 100 REST sends and 60 SMTP submissions per run, kill -9`} at a random point): ${totals.iterations} iterations, ${totals.failedRuns} failed`,
 );
 console.table(
   Object.fromEntries(
