@@ -28,6 +28,16 @@ function workerCount(text: string, variable: string): number {
   return count;
 }
 
+/** A share: `10%` or `0.1`, from 0 to 1. */
+function rate(text: string, variable: string): number {
+  const percent = /^(\d+(?:\.\d+)?)%$/.exec(text);
+  const value = percent ? Number(percent[1]) / 100 : Number(text);
+  if (!/^\d+(?:\.\d+)?%?$/.test(text) || !(value >= 0 && value <= 1)) {
+    throw outpostError('config_invalid', `${variable}: "${text}" is not a share; write a percentage (10%) or a fraction (0.1), from 0 to 1`);
+  }
+  return value;
+}
+
 export const SETTINGS = {
   dataDir: setting({ env: 'OUTPOST_DATA_DIR', default: './data', parse: parse.path,
     doc: 'LevelDB spool and store, generated keys and certificates' }),
@@ -196,5 +206,36 @@ export const SETTINGS = {
     // a receiver should answer at once and do its work afterwards
     timeoutMs: setting({ env: 'OUTPOST_WEBHOOK_TIMEOUT', default: '10s', parse: parse.duration,
       doc: 'how long a webhook receiver has to answer; past it the request failed and is retried' }),
+  },
+
+  mx: {
+    port: setting({ env: 'OUTPOST_MX_PORT', default: '25', parse: parse.port,
+      doc: 'inbound MX listener for bounces (DSNs) and complaints (ARF) sent to the return paths, postmaster@ and abuse@ (`off` disables it)' }),
+    maxMessageBytes: setting({ env: 'OUTPOST_MX_MAX_MESSAGE_BYTES', default: String(10 * MiB), parse: parse.count(1024),
+      doc: 'largest report the MX listener takes (a DSN quoting a large original is cut by the sender, not here); beyond, 552 5.3.4' }),
+    maxConnections: setting({ env: 'OUTPOST_MX_MAX_CONNECTIONS', default: '100', parse: parse.count(1),
+      doc: 'open connections to the MX listener; beyond, 421 4.7.0 and closed' }),
+    maxConnectionsPerIp: setting({ env: 'OUTPOST_MX_MAX_CONNECTIONS_PER_IP', default: '10', parse: parse.count(1),
+      doc: 'open connections to the MX listener from one address; beyond, 421 4.7.0 and closed' }),
+    maxRecipients: setting({ env: 'OUTPOST_MX_MAX_RECIPIENTS', default: '50', parse: parse.count(1),
+      doc: 'RCPT TO per inbound message; beyond, 452 4.5.3' }),
+    idleTimeoutMs: setting({ env: 'OUTPOST_MX_IDLE_TIMEOUT', default: '60s', parse: parse.duration,
+      doc: 'silence from a sending server the MX listener is waiting for; then 421 4.4.2' }),
+    retentionMs: setting({ env: 'OUTPOST_MX_RETENTION', default: '7d', parse: parse.duration,
+      doc: 'how long each report received is kept in the spool (for inspection), after it changed what it reports' }),
+  },
+  // a report may come days after delivery, a complaint weeks after
+  returnPathValidityMs: setting({ env: 'OUTPOST_RETURN_PATH_VALIDITY', default: '30d', parse: parse.duration,
+    doc: 'how long after a message is accepted its return path (bounce+<token>@) still takes bounces and complaints; later ones are refused at RCPT' }),
+
+  health: {
+    windowMs: setting({ env: 'OUTPOST_HEALTH_WINDOW', default: '24h', parse: parse.durationAtLeast('1h'),
+      doc: 'rolling window of each account\'s bounce and complaint rates (counted hour by hour)' }),
+    minSent: setting({ env: 'OUTPOST_HEALTH_MIN_SENT', default: '100', parse: parse.count(1),
+      doc: 'recipients an account must have sent to in the window before its rates can pause it' }),
+    pauseBounceRate: setting({ env: 'OUTPOST_PAUSE_BOUNCE_RATE', default: '10%', parse: rate,
+      doc: 'hard bounces per recipient sent to in the window that pause the account\'s sending (`0` never pauses)' }),
+    pauseComplaintRate: setting({ env: 'OUTPOST_PAUSE_COMPLAINT_RATE', default: '0.5%', parse: rate,
+      doc: 'complaints per recipient delivered to in the window that pause the account\'s sending (`0` never pauses)' }),
   },
 };

@@ -15,13 +15,16 @@
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { HttpFrontEnd } from '../api/http/front-end.js';
+import { MxListener } from '../api/mx/listener.js';
 import { SubmissionListeners } from '../api/smtp/listeners.js';
 import type { OutpostConfig } from '../config/index.js';
 import type { Env } from '../config/setting.js';
 import { BUILTIN_PLUGINS } from '../plugins/index.js';
 import { AccountService } from './accounts/accounts.js';
 import { isAdminKey } from './accounts/admin-key.js';
+import { AccountHealth } from './accounts/account-health.js';
 import { AuthThrottle } from './accounts/auth-throttle.js';
+import { ReturnPathTokens } from './bounces/return-path.js';
 import { createDnsResolver } from './dns-resolver.js';
 import { DomainService } from './domains/domains.js';
 import { SecretBox } from './domains/secret-box.js';
@@ -31,21 +34,25 @@ import { failingParts } from './health.js';
 import type { FrontEnd, Intake } from './intake.js';
 import type { NewMessage } from './message.js';
 import { OutpostMetrics, submissionResultOf, type QueueSizes } from './metrics.js';
-import { pluginFacades } from './plugins/facades.js';
+import { pluginFacades, type ReportSink } from './plugins/facades.js';
 import { HookRegistry } from './plugins/hooks.js';
 import { importPlugin } from './plugins/load.js';
 import type { OutpostPlugin } from './plugins/plugin-api.js';
 import { registerPlugins } from './plugins/register.js';
 import { PluginRoutes } from './plugins/routes.js';
 import { SpoolCommitter } from './receive/commit.js';
+import { InboundReceiver, type InboundReceiverDeps } from './receive/inbound.js';
 import { Pipeline } from './receive/pipeline.js';
 import type { MessageCommitter, Receipt } from './receive/queue.js';
 import { ConnectionPool } from './send/connection-pool.js';
 import { Delivery } from './send/deliver.js';
 import { MxResolver } from './send/mx-resolver.js';
 import { Scheduler } from './send/scheduler.js';
+import { InboundStore, type InboundEnvelope } from './spool/inbound.js';
 import type { Spool } from './spool/spool.js';
 import { ClusterStatusStore } from './status/cluster-status-store.js';
+import { recordEngagement, type Engagement } from './status/engagement.js';
+import { recordRecipientReport, type RecipientReport, type ReportResult } from './status/report.js';
 import { LevelStatusStore, type StatusStore } from './status/status-store.js';
 import type { MessagePage, MessageQuery, MessageStatusView } from './status/types.js';
 import { RedisSharedStore } from './store/redis-shared-store.js';
@@ -63,6 +70,7 @@ export async function bindFrontEnds(config: OutpostConfig, logger: Logger): Prom
   try {
     bound.push(await HttpFrontEnd.bind(config, logger));
     bound.push(await SubmissionListeners.bind(config, logger));
+    bound.push(await MxListener.bind(config, logger));
     return bound;
   } catch (error) {
     await Promise.all(bound.map((frontEnd) => frontEnd.close(0)));
@@ -91,17 +99,22 @@ interface StoreServices {
   suppressions: SuppressionService;
   webhooks: WebhookService;
   box: SecretBox;
+  tokens: ReturnPathTokens;
+  health: AccountHealth;
 }
 
 async function storeServices(options: ProcessOptions, events: EventBus): Promise<StoreServices> {
   const { config, store, logger, now } = options;
   const box = await SecretBox.load(config.secretKey, config.dataDir);
+  const accounts = new AccountService(store, now);
   return {
-    accounts: new AccountService(store, now),
+    accounts,
+    health: new AccountHealth(store, accounts, config.health, logger, now),
     domains: new DomainService({ store, box, resolver: createDnsResolver(config.dnsServers), identity: { hostname: config.hostname, sendingIps: config.sendingIps }, events, logger, now }),
     suppressions: new SuppressionService(store, now),
     webhooks: new WebhookService(store, box, { allowPrivateTargets: config.delivery.allowPrivateTargets }, now),
     box,
+    tokens: new ReturnPathTokens(box.deriveKey('return path'), config.returnPathValidityMs, now),
   };
 }
 
@@ -110,7 +123,7 @@ interface PluginSetup {
   routes: PluginRoutes;
 }
 
-async function registerAllPlugins(options: ProcessOptions, events: EventBus, metrics: OutpostMetrics, services: StoreServices, webhookSender: WebhookSender): Promise<PluginSetup> {
+async function registerAllPlugins(options: ProcessOptions, events: EventBus, metrics: OutpostMetrics, services: StoreServices, webhookSender: WebhookSender, reports: ReportSink): Promise<PluginSetup> {
   const { config, logger } = options;
   const hooks = new HookRegistry(config.hookTimeoutMs);
   hooks.onHookTimed = (timing) => metrics.hookTimed(timing);
@@ -119,11 +132,12 @@ async function registerAllPlugins(options: ProcessOptions, events: EventBus, met
   await registerPlugins(plugins, {
     hooks,
     events,
-    facades: pluginFacades({ ...services, webhookSender, logger }),
+    facades: pluginFacades({ ...services, webhookSender, reports, logger }),
     metrics,
     routes,
     identity: Object.freeze({ hostname: config.hostname, publicUrl: config.publicUrl }),
     env: options.env,
+    deriveKey: (purpose) => services.box.deriveKey(purpose),
     logger,
   });
   return { hooks, routes };
@@ -183,6 +197,8 @@ export interface CoreParts extends StoreServices, PluginSetup {
   webhookSender: WebhookSender;
   committer: MessageCommitter;
   scheduler: Scheduler;
+  reports: ReportSink;
+  inboundStore: InboundStore;
   queueSizes(): QueueSizes;
   /** Parts that are down besides the listeners: the spool (closed, or its writes failing). */
   spoolFailing(): string[];
@@ -205,7 +221,15 @@ export async function assembleCore(options: CoreOptions): Promise<CoreParts> {
 
   const services = await storeServices(options, events);
   const webhookSender = webhookSenderFor(config, logger, now);
-  const { hooks, routes } = await registerAllPlugins(options, events, metrics, services, webhookSender);
+  const reports: ReportSink = {
+    message: (messageId) => status.get(messageId),
+    record: (report) => recordRecipientReport({ spool, status, events, now }, report),
+    engage: (engagement) => recordEngagement({ spool, status, events, now }, engagement),
+  };
+  const { hooks, routes } = await registerAllPlugins(options, events, metrics, services, webhookSender, reports);
+  const inboundStore = new InboundStore(spool, config.mx.retentionMs, now);
+  services.health.watch(events);
+  metrics.watchAccounts(() => services.health.rates());
 
   const delivery = new Delivery({
     hooks,
@@ -223,7 +247,7 @@ export async function assembleCore(options: CoreOptions): Promise<CoreParts> {
   metrics.watchQueue(queueSizes);
 
   return {
-    config, logger, now, spool, store, status, events, metrics, ...services, hooks, routes, webhookSender, committer, scheduler, queueSizes,
+    config, logger, now, spool, store, status, events, metrics, ...services, hooks, routes, webhookSender, committer, scheduler, reports, inboundStore, queueSizes,
     spoolFailing: () => failingParts({ listeners: {}, spool: { open: spool.db.status === 'open', writesFailing: spool.committer.failing } }),
   };
 }
@@ -246,10 +270,16 @@ export async function assembleSingle(options: SingleOptions): Promise<SinglePart
   const core = await assembleCore(options);
   const { config, logger, now } = options;
   const pipeline = new Pipeline({ hooks: core.hooks, committer: core.committer, events: core.events, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
+  const inbound = inboundReceiver(options, core, core.hooks, {
+    knowsMessage: async (messageId) => (await core.status.get(messageId)) !== undefined,
+    store: (envelope, raw) => core.inboundStore.store(envelope, raw),
+  });
   const intake: Intake = {
     ...storeIntake(options, core, options.adminKey),
     submit: countedSubmit(pipeline, core.metrics),
     checkQueueRoom: queueGuard(config, () => core.scheduler.queuedCount),
+    checkInboundRecipient: (address) => inbound.checkRecipient(address),
+    receiveInbound: (arrival) => inbound.receive(arrival),
     getMessage: (messageId) => core.status.get(messageId),
     listMessages: (accountId, query) => core.status.list(accountId, query),
     pluginRoutes: core.routes.all,
@@ -268,6 +298,19 @@ export function listenersDown(frontEnds: readonly FrontEnd[]): string[] {
   return failingParts({ listeners: Object.assign({}, ...frontEnds.map((frontEnd) => frontEnd.listeners)), spool: { open: true, writesFailing: false } });
 }
 
+/** The inbound MX's receiver over this process's hooks; `primaryParts` say where messages are known and stored. */
+function inboundReceiver(options: ProcessOptions, services: StoreServices, hooks: HookRegistry, primaryParts: Pick<InboundReceiverDeps, 'knowsMessage' | 'store'>): InboundReceiver {
+  return new InboundReceiver({
+    hooks,
+    tokens: services.tokens,
+    hostname: options.config.hostname,
+    isRegisteredDomain: (domain) => services.domains.isRegistered(domain),
+    logger: options.logger,
+    now: options.now,
+    ...primaryParts,
+  });
+}
+
 /** The Intake's members that are the same in a single process and in a worker: the services over the shared store. */
 function storeIntake(options: ProcessOptions, services: StoreServices, adminKey: string) {
   const { config, logger, store, now } = options;
@@ -275,6 +318,7 @@ function storeIntake(options: ProcessOptions, services: StoreServices, adminKey:
     config,
     logger,
     async requireVerifiedSender(accountId: string, address: string): Promise<void> {
+      await services.accounts.requireSending(accountId);
       await services.domains.requireVerified(accountId, address);
     },
     isAdminKey: (presented: string) => isAdminKey(presented, adminKey),
@@ -284,6 +328,7 @@ function storeIntake(options: ProcessOptions, services: StoreServices, adminKey:
     webhooks: services.webhooks,
     authThrottle: new AuthThrottle(config.submission.authThrottle, store, now),
     store,
+    accountHealth: (accountId: string) => services.health.report(accountId),
   };
 }
 
@@ -301,6 +346,12 @@ export interface PrimaryLink {
   queuedRecipients(): number;
   /** Metrics of every process of this instance, aggregated by the primary. */
   metricsText(): Promise<string>;
+  /** Records what a report says about a recipient (a bounce, a complaint) in the primary's status store. */
+  recordReport(report: RecipientReport): Promise<ReportResult>;
+  /** Records an open, click or unsubscribe in the primary's status store. */
+  recordEngagement(engagement: Engagement): Promise<ReportResult>;
+  /** Stores an inbound message in the primary's spool, fsynced. */
+  storeInbound(envelope: InboundEnvelope, raw: Buffer): Promise<void>;
 }
 
 export interface WorkerOptions extends ProcessOptions {
@@ -329,12 +380,19 @@ export async function assembleWorker(options: WorkerOptions): Promise<WorkerPart
   const metrics = new OutpostMetrics();
   const services = await storeServices(options, events);
   // a worker's plugins publish webhooks through the facade like any other; the sender's retries live in this worker
-  const { hooks, routes } = await registerAllPlugins(options, events, metrics, services, webhookSenderFor(config, logger, now));
+  const reports: ReportSink = { message: (messageId) => primary.getMessage(messageId), record: (report) => primary.recordReport(report), engage: (engagement) => primary.recordEngagement(engagement) };
+  const { hooks, routes } = await registerAllPlugins(options, events, metrics, services, webhookSenderFor(config, logger, now), reports);
   const pipeline = new Pipeline({ hooks, committer: primary.committer, events, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
+  const inbound = inboundReceiver(options, services, hooks, {
+    knowsMessage: async (messageId) => (await primary.getMessage(messageId)) !== undefined,
+    store: (envelope, raw) => primary.storeInbound(envelope, raw),
+  });
   const intake: Intake = {
     ...storeIntake(options, services, options.adminKey),
     submit: countedSubmit(pipeline, metrics),
     checkQueueRoom: queueGuard(config, () => primary.queuedRecipients()),
+    checkInboundRecipient: (address) => inbound.checkRecipient(address),
+    receiveInbound: (arrival) => inbound.receive(arrival),
     getMessage: (messageId) => primary.getMessage(messageId),
     listMessages: (accountId, query) => primary.listMessages(accountId, query),
     pluginRoutes: routes.all,

@@ -38,6 +38,12 @@ export const ERROR_REPLIES = {
   queue_full: { http: 503, smtpCode: 452, smtpStatus: '4.3.1' },
   domain_exists: { http: 409, smtpCode: 550, smtpStatus: '5.7.1' },
   domain_not_verified: { http: 422, smtpCode: 550, smtpStatus: '5.7.1' },
+  account_paused: { http: 403, smtpCode: 550, smtpStatus: '5.7.1' },
+  // Content scanning (the scan plugins): refused messages are never queued.
+  spam_detected: { http: 422, smtpCode: 550, smtpStatus: '5.7.1' },
+  malware_detected: { http: 422, smtpCode: 554, smtpStatus: '5.7.1' },
+  attachment_refused: { http: 422, smtpCode: 554, smtpStatus: '5.7.1' },
+  scanner_unavailable: { http: 503, smtpCode: 451, smtpStatus: '4.7.1' },
   attachment_path_refused: { http: 400, smtpCode: 550, smtpStatus: '5.6.0' },
   header_injection: { http: 400, smtpCode: 550, smtpStatus: '5.6.0' },
   too_many_recipients: { http: 413, smtpCode: 452, smtpStatus: '4.5.3' },
@@ -55,6 +61,9 @@ export const ERROR_REPLIES = {
   too_many_connections: { http: 429, smtpCode: 421, smtpStatus: '4.7.0' },
   too_many_unauthenticated_commands: { http: 429, smtpCode: 421, smtpStatus: '4.7.0' },
   session_timeout: { http: 408, smtpCode: 421, smtpStatus: '4.4.2' },
+  // The inbound MX listener (api/mx): it takes mail only for what Outpost sent, so it is never a relay.
+  relay_refused: { http: 403, smtpCode: 550, smtpStatus: '5.7.1' },
+  return_path_unknown: { http: 404, smtpCode: 550, smtpStatus: '5.1.1' },
   // Delivery (core/send/): why an attempt reached no server's reply. Recorded in the recipient's log as
   // `<status> <text>` (no server spoke, so no reply code); a 5xx entry bounces the recipient, a 4xx one defers it.
   // The HTTP statuses only say how a REST client would see the same problem.

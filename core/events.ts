@@ -5,6 +5,8 @@
  */
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
+import type { BounceReason } from '../config/bounce-rules.js';
+import type { ReportDetails } from './status/types.js';
 
 /** One delivery attempt as recorded in a recipient's log. */
 export interface AttemptRecord {
@@ -37,7 +39,28 @@ export interface OutpostEvents {
   'message:rejected': { messageId: string; from: string; code: number; status: string; text: string; at: number };
   'recipient:deferred': RecipientEvent & { attempt: AttemptRecord; nextAttemptAt: number };
   'recipient:delivered': RecipientEvent & { attempt: AttemptRecord };
-  'recipient:bounced': RecipientEvent & { attempt?: AttemptRecord; reason: string };
+  /**
+   * A recipient bounced: on a delivery attempt's reply (`attempt`), when its queue time ran
+   * out, or later, by a report that came back (`report`, and `async`: it had been delivered).
+   * `reason` and `bounceType` come from the one classifier (core/bounces/classify.ts).
+   */
+  'recipient:bounced': RecipientEvent & {
+    attempt?: AttemptRecord;
+    reason: BounceReason;
+    bounceType: 'hard' | 'soft';
+    /** What happened, in words (the reply, or why the queue gave up). */
+    description: string;
+    async: boolean;
+    report?: ReportDetails;
+  };
+  /** A recipient complained (an ARF report came back): it is suppressed for the account. */
+  'recipient:complained': RecipientEvent & { feedbackType: string; report: ReportDetails };
+  /** The tracking image was fetched; `machine` when it looks like a proxy or scanner, not a person. */
+  'recipient:opened': RecipientEvent & { machine: boolean };
+  /** A tracked link was followed. */
+  'recipient:clicked': RecipientEvent & { url: string; machine: boolean };
+  /** The recipient unsubscribed (one-click POST, the page, or mail to the unsubscribe address). */
+  'recipient:unsubscribed': RecipientEvent & { method: 'one-click' | 'page' | 'mail' };
   /** Every recipient of the message reached a final state; its spool records are gone. */
   'message:done': { messageId: string; at: number };
   /** A domain passed verification (first time, or again after its records came back). */

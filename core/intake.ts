@@ -12,12 +12,15 @@
 import type { Server } from 'node:net';
 import type { Logger } from 'pino';
 import type { OutpostConfig } from '../config/index.js';
+import type { AccountHealthReport } from './accounts/account-health.js';
 import type { AccountService } from './accounts/accounts.js';
 import type { AuthThrottle } from './accounts/auth-throttle.js';
 import type { DomainService } from './domains/domains.js';
 import type { NewMessage } from './message.js';
 import type { QueueSizes } from './metrics.js';
+import type { InboundRecipient } from './inbound-message.js';
 import type { PluginRoute } from './plugins/routes.js';
+import type { InboundArrival } from './receive/inbound.js';
 import type { Receipt } from './receive/queue.js';
 import type { MessagePage, MessageQuery, MessageStatusView } from './status/status-store.js';
 import type { SharedStore } from './store/shared-store.js';
@@ -30,6 +33,9 @@ export type { DnsRecord } from './domains/dns-records.js';
 export type { DkimAlgorithm } from './domains/dkim-keys.js';
 export type { AttemptRecord } from './events.js';
 export type { NewMessage, DeliveryOptions, RecipientState } from './message.js';
+export type { AccountHealthReport } from './accounts/account-health.js';
+export type { InboundRecipient } from './inbound-message.js';
+export type { InboundArrival } from './receive/inbound.js';
 export type { QueueSizes } from './metrics.js';
 export type { PluginRoute } from './plugins/routes.js';
 export type { Receipt } from './receive/queue.js';
@@ -52,8 +58,16 @@ export interface Intake {
    * until it is killed, and the same size would be read back at every restart.
    */
   checkQueueRoom(): void;
-  /** Throws domain_not_verified (the one reply text) unless `address` is on a verified domain of the account. */
+  /** Throws account_paused or domain_not_verified (their one reply texts) unless the account may send from `address`. */
   requireVerifiedSender(accountId: string, address: string): Promise<void>;
+  /**
+   * Inbound MX, at RCPT: the recipient when the listener takes mail for it (a return path
+   * Outpost issued and has not let expire, postmaster@ or abuse@ of its own domains); else
+   * throws relay_refused or return_path_unknown (550).
+   */
+  checkInboundRecipient(address: string): Promise<InboundRecipient>;
+  /** Inbound MX, after DATA: runs the mx:message hooks and stores the message, fsynced; resolves with its id for the 250. */
+  receiveInbound(arrival: InboundArrival): Promise<string>;
   /** True when `presented` is the admin key (compared in constant time). */
   isAdminKey(presented: string): boolean;
 
@@ -70,6 +84,8 @@ export interface Intake {
   getMessage(messageId: string): Promise<MessageStatusView | undefined>;
   /** One account's messages, newest first. */
   listMessages(accountId: string, query: MessageQuery): Promise<MessagePage>;
+  /** One account's bounce and complaint figures over the health window. */
+  accountHealth(accountId: string): Promise<AccountHealthReport>;
 
   /** The plugins' HTTP routes, each under its plugin's prefix. */
   readonly pluginRoutes: readonly PluginRoute[];

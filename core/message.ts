@@ -6,12 +6,13 @@
 import { Headers } from '@zone-eu/mailsplit';
 import addressparser from 'nodemailer/lib/addressparser';
 import { domainOf } from './address.js';
+import type { ScanDetails } from './status/types.js';
 
 /** Where a recipient stands. Only queued and deferred are still in the spool. */
-export type RecipientState = 'queued' | 'deferred' | 'delivered' | 'bounced' | 'rejected' | 'suppressed' | 'test';
+export type RecipientState = 'queued' | 'deferred' | 'delivered' | 'bounced' | 'complained' | 'rejected' | 'suppressed' | 'test';
 
 /** States that end a recipient's life in the queue. */
-export const FINAL_STATES: ReadonlySet<RecipientState> = new Set(['delivered', 'bounced', 'rejected', 'suppressed', 'test']);
+export const FINAL_STATES: ReadonlySet<RecipientState> = new Set(['delivered', 'bounced', 'complained', 'rejected', 'suppressed', 'test']);
 
 /** Per-message delivery settings (the starred send options of the SPEC). */
 export interface DeliveryOptions {
@@ -21,6 +22,14 @@ export interface DeliveryOptions {
   verifyCert?: boolean;
   /** Go through every step but delivery; recipients end as `test`. */
   testMode?: boolean;
+  /** Add the open-tracking pixel to the HTML part (the tracking plugin). */
+  openTracking?: boolean;
+  /** Rewrite the HTML part's links through the click-tracking endpoint. */
+  clickTracking?: boolean;
+  /** Rewrite the text part's URLs too. */
+  textClickTracking?: boolean;
+  /** Add List-Unsubscribe (one-click, RFC 8058) and its endpoint. */
+  unsubscribeTracking?: boolean;
 }
 
 /** What a front end (REST, SMTP, code) hands to the pipeline. */
@@ -78,6 +87,8 @@ export class PipelineMessage {
   options: DeliveryOptions;
   tags: string[];
   readonly results: HookResult[] = [];
+  /** Scanners' verdicts, written to the message log as `scanned` events when the message is queued. */
+  readonly scans: ScanDetails[] = [];
   /** The From value `author` was parsed from, so a changed From is parsed again. */
   private authorParsedFrom: string | undefined;
   private parsedAuthor: MessageAuthor | undefined;

@@ -168,6 +168,34 @@ export class OutpostMetrics {
     return this.registry.contentType;
   }
 
+  /**
+   * Each account's bounce and complaint rate over the health window, read at every scrape
+   * (only accounts with mail in the window; a label per account, as there are few).
+   */
+  watchAccounts(read: () => Promise<{ accountId: string; bounceRate: number; complaintRate: number }[]>): void {
+    const registers = [this.registry];
+    const bounce: Gauge<'account'> = new Gauge({
+      name: 'outpost_account_bounce_rate',
+      help: 'Hard bounces per recipient with a final outcome, per account, over OUTPOST_HEALTH_WINDOW',
+      labelNames: ['account'],
+      registers,
+      collect: async (): Promise<void> => {
+        bounce.reset();
+        complaint.reset();
+        for (const rates of await read()) {
+          bounce.set({ account: rates.accountId }, rates.bounceRate);
+          complaint.set({ account: rates.accountId }, rates.complaintRate);
+        }
+      },
+    });
+    const complaint: Gauge<'account'> = new Gauge({
+      name: 'outpost_account_complaint_rate',
+      help: 'Complaints per recipient delivered, per account, over OUTPOST_HEALTH_WINDOW',
+      labelNames: ['account'],
+      registers,
+    });
+  }
+
   /** Reads the queue sizes from `read` at every scrape. */
   watchQueue(read: () => QueueSizes): void {
     this.readQueue = read;

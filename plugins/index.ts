@@ -3,6 +3,7 @@
  * plugin API (`outpost/plugin`), exactly as a third-party plugin does; the core
  * hands them what they need through that API's facades.
  */
+import bounces from './bounces/index.js';
 import dkimSign from './dkim-sign.js';
 import messageHeaders from './message-headers.js';
 import returnPath from './return-path.js';
@@ -10,4 +11,4 @@ import senderDomain from './sender-domain.js';
 import suppression from './suppression.js';
 import webhooks from './webhooks.js';
 
-export const BUILTIN_PLUGINS = [messageHeaders, senderDomain, suppression, dkimSign, returnPath, webhooks];
+export const BUILTIN_PLUGINS = [messageHeaders, senderDomain, suppression, dkimSign, returnPath, webhooks, bounces];

@@ -1,6 +1,6 @@
 /**
- * Built-in validate plugin: an account may send only from its own verified
- * domains. The envelope sender, every From address and (if present) Sender
+ * Built-in validate plugin: an account may send only while its sending is not
+ * paused, and only from its own verified domains. The envelope sender, every From address and (if present) Sender
  * must all be on one; the From domain's defaults then fill the send options the message left
  * unset. Messages submitted from code without an account (DSNs) are not checked.
  */
@@ -24,6 +24,8 @@ export default definePlugin({
       async (message) => {
         const accountId = message.accountId;
         if (accountId === undefined) return verdict.continue();
+        // a paused account (bounce or complaint rate over its threshold) sends nothing, whichever front end took the message
+        await api.accounts.requireSending(accountId);
         const author = message.author;
         if (!author) return verdict.reject(550, '5.6.0', 'the From header has no address; give one on a verified domain');
         // each throws domain_not_verified (550 5.7.1, REST 422) for an address off the account's verified domains

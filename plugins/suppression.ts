@@ -2,12 +2,14 @@
  * Built-in suppression plugin. At validation, a recipient on the sending
  * account's suppression list is taken out of delivery with status `suppressed`
  * (counted among the rejected recipients, never sent; the message fails only
- * when no recipient is left). After delivery, a recipient that bounced on a
- * permanent (5xx) reply is added to the list, so the next send skips it; a
- * bounce after the queue time ran out (4xx or no answer) is not, as the
- * address may work again.
+ * when no recipient is left). Added to the list: a recipient whose bounce the
+ * classifier calls hard (the address does not exist, the domain takes no mail,
+ * the account is suspended: `userunknown`, `hostunknown`, `notaccept`,
+ * `suspend`), at delivery or in a report that came back later, and a recipient
+ * who complained or unsubscribed. Blocks, policy and content refusals, full mailboxes and
+ * expired queue time are not: the address may take mail again.
  */
-import { definePlugin, verdict } from 'outpost/plugin';
+import { definePlugin, verdict, type SuppressionReason } from 'outpost/plugin';
 
 export default definePlugin({
   name: 'suppression',
@@ -33,14 +35,22 @@ export default definePlugin({
       { order: 30 },
     );
 
-    api.on('recipient:bounced', ({ accountId, recipient, attempt }) => {
-      if (accountId === undefined || attempt?.code === undefined || attempt.code < 500) return;
-      api.suppressions.add(accountId, recipient, 'hard_bounce', attempt.response).then(
+    const suppress = (accountId: string, recipient: string, reason: SuppressionReason, detail: string): void => {
+      api.suppressions.add(accountId, recipient, reason, detail).then(
         ({ created }) => {
-          if (created) api.logger.info({ accountId, recipient }, 'suppressed after a hard bounce');
+          if (created) api.logger.info({ accountId, recipient, reason }, 'address suppressed');
         },
-        (error: unknown) => api.logger.error({ err: error, accountId, recipient }, 'could not add a hard-bounced address to the suppression list'),
+        (error: unknown) => api.logger.error({ err: error, accountId, recipient, reason }, 'could not add an address to the suppression list'),
       );
+    };
+    api.on('recipient:bounced', ({ accountId, recipient, bounceType, reason, description }) => {
+      if (accountId !== undefined && bounceType === 'hard') suppress(accountId, recipient, 'hard_bounce', `${reason}: ${description}`);
+    });
+    api.on('recipient:complained', ({ accountId, recipient, feedbackType }) => {
+      if (accountId !== undefined) suppress(accountId, recipient, 'complaint', `complaint (${feedbackType})`);
+    });
+    api.on('recipient:unsubscribed', ({ accountId, recipient, method }) => {
+      if (accountId !== undefined) suppress(accountId, recipient, 'unsubscribe', `unsubscribed (${method})`);
     });
   },
 });

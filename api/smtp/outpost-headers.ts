@@ -12,31 +12,20 @@ import libmime from 'libmime';
 import { outpostError } from '../../core/errors.js';
 import type { DeliveryOptions } from '../../core/intake.js';
 
-/** Tracking options are accepted and checked like REST's, though tracking is not built yet (they change nothing). */
-export interface TrackingOptions {
-  openTracking?: boolean;
-  clickTracking?: boolean;
-  textClickTracking?: boolean;
-  unsubscribeTracking?: boolean;
-}
-
 export interface HeaderOptions {
   options: DeliveryOptions;
-  tracking: TrackingOptions;
   tags: string[];
 }
 
-type FlagName = keyof DeliveryOptions | keyof TrackingOptions;
-
 /** Header (as written in replies) → option. */
-const FLAG_HEADERS: Record<string, { header: string; flag: FlagName; delivery: boolean }> = {
-  'x-outpost-require-tls': { header: 'X-Outpost-Require-TLS', flag: 'requireTls', delivery: true },
-  'x-outpost-verify-cert': { header: 'X-Outpost-Verify-Cert', flag: 'verifyCert', delivery: true },
-  'x-outpost-test-mode': { header: 'X-Outpost-Test-Mode', flag: 'testMode', delivery: true },
-  'x-outpost-open-tracking': { header: 'X-Outpost-Open-Tracking', flag: 'openTracking', delivery: false },
-  'x-outpost-click-tracking': { header: 'X-Outpost-Click-Tracking', flag: 'clickTracking', delivery: false },
-  'x-outpost-text-click-tracking': { header: 'X-Outpost-Text-Click-Tracking', flag: 'textClickTracking', delivery: false },
-  'x-outpost-unsubscribe-tracking': { header: 'X-Outpost-Unsubscribe-Tracking', flag: 'unsubscribeTracking', delivery: false },
+const FLAG_HEADERS: Record<string, { header: string; flag: keyof DeliveryOptions }> = {
+  'x-outpost-require-tls': { header: 'X-Outpost-Require-TLS', flag: 'requireTls' },
+  'x-outpost-verify-cert': { header: 'X-Outpost-Verify-Cert', flag: 'verifyCert' },
+  'x-outpost-test-mode': { header: 'X-Outpost-Test-Mode', flag: 'testMode' },
+  'x-outpost-open-tracking': { header: 'X-Outpost-Open-Tracking', flag: 'openTracking' },
+  'x-outpost-click-tracking': { header: 'X-Outpost-Click-Tracking', flag: 'clickTracking' },
+  'x-outpost-text-click-tracking': { header: 'X-Outpost-Text-Click-Tracking', flag: 'textClickTracking' },
+  'x-outpost-unsubscribe-tracking': { header: 'X-Outpost-Unsubscribe-Tracking', flag: 'unsubscribeTracking' },
 };
 const TAGS_HEADER = 'x-outpost-tags';
 const KNOWN = ['X-Outpost-Tags', ...Object.values(FLAG_HEADERS).map(({ header }) => header)].join(', ');
@@ -49,7 +38,7 @@ const CONTROL_CHARACTER = /\p{Cc}/u;
 /** Reads and removes every X-Outpost-* header; throws InvalidMessageError for a bad one. */
 export function takeOutpostHeaders(headers: Headers): HeaderOptions {
   const found = new Set(headers.getList().map(({ key }) => key).filter((key) => key.startsWith('x-outpost-')));
-  const result: HeaderOptions = { options: {}, tracking: {}, tags: [] };
+  const result: HeaderOptions = { options: {}, tags: [] };
   for (const key of found) {
     const values = headers.get(key).map(headerValue);
     if (key === TAGS_HEADER) result.tags = parseTags(values);
@@ -66,12 +55,11 @@ function headerValue(line: string): string {
   return libmime.decodeWords(value);
 }
 
-function setFlag(result: HeaderOptions, { header, flag, delivery }: (typeof FLAG_HEADERS)[string], values: string[]): void {
+function setFlag(result: HeaderOptions, { header, flag }: (typeof FLAG_HEADERS)[string], values: string[]): void {
   const parsed = new Set(values.map((value) => parseFlag(header, value)));
   if (parsed.size > 1) throw outpostError('message_invalid', `${header} is given more than once, with different values; give it once`);
   const [value] = parsed;
-  if (delivery) result.options[flag as keyof DeliveryOptions] = value;
-  else result.tracking[flag as keyof TrackingOptions] = value;
+  result.options[flag] = value;
 }
 
 function parseFlag(header: string, value: string): boolean {

@@ -124,7 +124,7 @@ function feed(data: Readable, first: Writable, chain: PipeChain): Promise<void> 
 
 /** Takes the X-Outpost-* headers out of the top-level header block as it passes. */
 class OutpostHeaderReader extends Transform {
-  found: HeaderOptions = { options: {}, tracking: {}, tags: [] };
+  found: HeaderOptions = { options: {}, tags: [] };
 
   constructor() {
     super({ objectMode: true });

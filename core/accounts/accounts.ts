@@ -13,7 +13,10 @@ import type { SharedCollection, SharedStore } from '../store/shared-store.js';
 export interface Account {
   id: string;
   name: string;
-  status: 'active' | 'disabled';
+  /** paused: sending refused (account_paused) after its bounce or complaint rate crossed a threshold; everything else works. */
+  status: 'active' | 'disabled' | 'paused';
+  /** Why sending is paused, in words (rates and thresholds), while it is. */
+  pausedReason?: string;
   createdAt: number;
   /** Hex SHA-256 of the key's secret part. */
   keyHash: string;
@@ -25,6 +28,7 @@ export interface AccountView {
   id: string;
   name: string;
   status: Account['status'];
+  paused_reason?: string;
   created_at: string;
   key_rotated_at: string;
 }
@@ -34,6 +38,7 @@ export function accountView(account: Account): AccountView {
     id: account.id,
     name: account.name,
     status: account.status,
+    ...(account.status === 'paused' && account.pausedReason ? { paused_reason: account.pausedReason } : {}),
     created_at: new Date(account.createdAt).toISOString(),
     key_rotated_at: new Date(account.keyRotatedAt).toISOString(),
   };
@@ -93,12 +98,32 @@ export class AccountService {
     return account;
   }
 
+  /** Sets the status; back to active (enable, resume) clears a pause. */
   setStatus(id: string, status: Account['status']): Promise<Account> {
     return this.update(id, async () => {
-      const account = { ...(await this.get(id)), status };
+      const { pausedReason: _cleared, ...current } = await this.get(id);
+      const account: Account = { ...current, status };
       await this.accounts.put(id, account);
       return account;
     });
+  }
+
+  /** Stops the account's sending, saying why; a disabled account stays disabled. Resolves with whether this paused it. */
+  pause(id: string, reason: string): Promise<boolean> {
+    return this.update(id, async () => {
+      const current = await this.get(id);
+      if (current.status !== 'active') return false;
+      await this.accounts.put(id, { ...current, status: 'paused', pausedReason: reason });
+      return true;
+    });
+  }
+
+  /** Throws account_paused unless the account may send. */
+  async requireSending(id: string): Promise<void> {
+    const account = await this.get(id);
+    if (account.status === 'paused') {
+      throw outpostError('account_paused', `sending is paused for this account: ${account.pausedReason ?? 'its bounce or complaint rate crossed a threshold'}; see GET /v1/account/health, and ask an admin to resume it (POST /v1/accounts/${id}/resume) once the list is cleaned`);
+    }
   }
 
   delete(id: string): Promise<void> {
@@ -122,7 +147,7 @@ export class AccountService {
     return this.updates.run(id, change);
   }
 
-  /** The active account owning `apiKey`; UnauthorizedError or ForbiddenError otherwise. */
+  /** The account owning `apiKey` (active or paused: a paused one may still read and manage, not send); unauthorized or forbidden otherwise. */
   async authenticate(apiKey: string): Promise<Account> {
     const match = KEY_PATTERN.exec(apiKey);
     const account = match ? await this.accounts.get(match[1]!) : undefined;
@@ -131,7 +156,7 @@ export class AccountService {
     if (!timingSafeEqual(expected, given) || !account) {
       throw outpostError('unauthorized', 'invalid API key; send Authorization: Bearer <api_key> with a key from POST /v1/accounts');
     }
-    if (account.status !== 'active') throw outpostError('forbidden', `account ${account.id} is disabled; an admin can enable it again`);
+    if (account.status === 'disabled') throw outpostError('forbidden', `account ${account.id} is disabled; an admin can enable it again`);
     return account;
   }
 }

@@ -117,6 +117,11 @@ export class DomainService {
     }
   }
 
+  /** True when `name` is registered by some account (verified or not): its bounce subdomain is Outpost's. */
+  async isRegistered(name: string): Promise<boolean> {
+    return (await this.domains.get(name.toLowerCase())) !== undefined;
+  }
+
   /** The verified domain `name` if it belongs to `accountId`. */
   async verifiedDomain(accountId: string, name: string): Promise<DomainRecord | undefined> {
     const record = await this.domains.get(name.toLowerCase());

@@ -4,7 +4,7 @@
  * (secret.key, mode 0600) at first start. A stolen store dump alone does not
  * let anyone sign as a customer's domain.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { outpostError } from '../errors.js';
@@ -26,6 +26,15 @@ export class SecretBox {
     const key = randomBytes(32);
     await writeFile(file, `${key.toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
     return new SecretBox(key);
+  }
+
+  /**
+   * A key of its own for `purpose` (HKDF-SHA256 of the secret key), so signing
+   * return paths never uses the key that seals DKIM keys, and a leak of one
+   * derived key reveals neither the secret nor another derived key.
+   */
+  deriveKey(purpose: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.key, Buffer.alloc(0), `outpost ${purpose}`, 32));
   }
 
   /** `v1.<iv>.<tag>.<ciphertext>`, base64url parts. */

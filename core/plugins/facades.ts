@@ -7,15 +7,19 @@
  */
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/accounts.js';
+import type { ReturnPathTokens } from '../bounces/return-path.js';
 import { dkimSignature } from '../domains/dkim-signer.js';
 import type { DomainRecord } from '../domains/domain-record.js';
 import { returnPathDomain } from '../domains/dns-records.js';
 import type { DomainService } from '../domains/domains.js';
 import { isOutpostError } from '../errors.js';
+import type { Engagement } from '../status/engagement.js';
+import type { RecipientReport, ReportResult } from '../status/report.js';
+import type { MessageStatusView } from '../status/types.js';
 import type { SuppressionService } from '../suppressions/suppressions.js';
 import type { WebhookSender } from '../webhooks/webhook-sender.js';
 import type { WebhookService } from '../webhooks/webhooks.js';
-import type { Accounts, SendingDomain, SendingDomains, Suppressions, Webhooks } from './plugin-api.js';
+import type { Accounts, Messages, ReturnPaths, SendingDomain, SendingDomains, Suppressions, Webhooks } from './plugin-api.js';
 
 /** What every plugin's API shares. */
 export interface PluginFacades {
@@ -23,6 +27,15 @@ export interface PluginFacades {
   accounts: Accounts;
   suppressions: Suppressions;
   webhooks: Webhooks;
+  returnPaths: ReturnPaths;
+  messages: Messages;
+}
+
+/** Status reads and report writes: the process's own status store, or the primary's over IPC (a worker). */
+export interface ReportSink {
+  message(messageId: string): Promise<MessageStatusView | undefined>;
+  record(report: RecipientReport): Promise<ReportResult>;
+  engage(engagement: Engagement): Promise<ReportResult>;
 }
 
 export interface FacadeServices {
@@ -31,6 +44,8 @@ export interface FacadeServices {
   suppressions: SuppressionService;
   webhooks: WebhookService;
   webhookSender: WebhookSender;
+  tokens: ReturnPathTokens;
+  reports: ReportSink;
   logger: Logger;
 }
 
@@ -43,6 +58,7 @@ export function pluginFacades(services: FacadeServices): PluginFacades {
       defaults: Object.freeze({ ...record.defaults }),
       signingKey: Object.freeze({ selector: record.dkim.active.selector, algorithm: record.dkim.active.algorithm }),
       signDkim: (headerBlock: Buffer, body: Buffer, signedHeaders: readonly string[]) => dkimSignature(headerBlock, body, domains.signingKeyFor(record), signedHeaders),
+      returnPathFor: (message: { id: string; createdAt: number }) => services.tokens.address(message.id, message.createdAt, returnPathDomain(record.domain)),
     });
 
   return {
@@ -65,6 +81,7 @@ export function pluginFacades(services: FacadeServices): PluginFacades {
           throw error;
         }
       },
+      requireSending: (accountId) => services.accounts.requireSending(accountId),
     },
     suppressions: {
       async find(accountId, address) {
@@ -75,6 +92,26 @@ export function pluginFacades(services: FacadeServices): PluginFacades {
         const { created } = await services.suppressions.add(accountId, address, reason, detail);
         return { created };
       },
+    },
+    returnPaths: {
+      verify(token) {
+        const check = services.tokens.verify(token);
+        return 'messageId' in check ? { messageId: check.messageId } : undefined;
+      },
+    },
+    messages: {
+      async get(messageId) {
+        const view = await services.reports.message(messageId);
+        if (!view) return undefined;
+        return Object.freeze({
+          id: view.id,
+          ...(view.accountId === undefined ? {} : { accountId: view.accountId }),
+          recipients: Object.freeze(view.recipients.map((recipient) => Object.freeze({ address: recipient.address, status: recipient.status }))),
+        });
+      },
+      recordBounce: (messageId, recipient, bounce) => services.reports.record({ kind: 'bounced', messageId, recipient, ...bounce }),
+      recordComplaint: (messageId, recipient, complaint) => services.reports.record({ kind: 'complained', messageId, recipient, ...complaint }),
+      recordEngagement: (messageId, recipient, kind, details) => services.reports.engage({ kind, messageId, recipient, details }),
     },
     webhooks: {
       publish(accountId, type, data) {

@@ -13,6 +13,9 @@ import type { Logger } from 'pino';
 import type { SettingsTable, ValuesOf } from '../../config/setting.js';
 import type { DomainDefaults } from '../domains/domain-record.js';
 import type { EventListener, EventName } from '../events.js';
+import type { RecipientState } from '../message.js';
+import type { ReportResult } from '../status/report.js';
+import type { BounceClassification, EngagementDetails, ReportDetails } from '../status/types.js';
 import type { SuppressionReason } from '../suppressions/suppressions.js';
 import type { HookName, HookOptions, Hooks } from './hooks.js';
 
@@ -24,6 +27,11 @@ export type { DeliveryGroup } from '../send/delivery-group.js';
 export type { OutpostEvents, AttemptRecord } from '../events.js';
 export type { DomainDefaults } from '../domains/domain-record.js';
 export type { SuppressionReason } from '../suppressions/suppressions.js';
+export type { BounceReason } from '../../config/bounce-rules.js';
+export { classifyBounce, parseReplyLine, type BounceInput, type Classification } from '../bounces/classify.js';
+export type { BounceClassification, EngagementDetails, ReportDetails, ScanDetails } from '../status/types.js';
+export type { ReportResult } from '../status/report.js';
+export type { RecipientState } from '../message.js';
 
 /** A verified sending domain of an account, as a plugin sees it. */
 export interface SendingDomain {
@@ -40,6 +48,12 @@ export interface SendingDomain {
    * header block and body, made with the domain's active key off the event loop.
    */
   signDkim(headerBlock: Buffer, body: Buffer, signedHeaders: readonly string[]): Promise<string>;
+  /**
+   * The envelope sender that names this message, `bounce+<token>@<returnPathDomain>`:
+   * the token is signed and expires (OUTPOST_RETURN_PATH_VALIDITY after `createdAt`), and
+   * the inbound MX listener takes reports for it.
+   */
+  returnPathFor(message: { id: string; createdAt: number }): string;
 }
 
 export interface SendingDomains {
@@ -57,11 +71,14 @@ export interface SendingDomains {
 export interface PluginAccount {
   readonly id: string;
   readonly name: string;
-  readonly status: 'active' | 'disabled';
+  /** paused: its sending is stopped (bounce or complaint rate over a threshold) until an admin resumes it. */
+  readonly status: 'active' | 'disabled' | 'paused';
 }
 
 export interface Accounts {
   get(accountId: string): Promise<PluginAccount | undefined>;
+  /** Throws the registry's account_paused (its one reply text) when the account may not send; a hook that lets it through refuses the message. */
+  requireSending(accountId: string): Promise<void>;
 }
 
 export interface SuppressionEntry {
@@ -78,8 +95,47 @@ export interface Suppressions {
   add(accountId: string, address: string, reason: SuppressionReason, detail?: string): Promise<{ created: boolean }>;
 }
 
+/** The return paths Outpost issued. */
+export interface ReturnPaths {
+  /** The message a token names (the local part after `bounce+`), or undefined when it is forged, malformed or expired. */
+  verify(token: string): { messageId: string } | undefined;
+}
+
+/** A message Outpost sent, as a report about it needs it: whose it is and to whom it went. */
+export interface SentMessage {
+  readonly id: string;
+  readonly accountId?: string;
+  readonly recipients: readonly { readonly address: string; readonly status: RecipientState }[];
+}
+
+/**
+ * Messages already sent, for plugins that read what comes back (bounces,
+ * complaints). A report changes only a recipient of the message named, and only
+ * from `delivered` (a bounce) or `delivered`/`bounced` (a complaint); the change
+ * is fsynced before the promise resolves, and the events `recipient:bounced`
+ * (async) and `recipient:complained` follow.
+ */
+export interface Messages {
+  get(messageId: string): Promise<SentMessage | undefined>;
+  recordBounce(messageId: string, recipient: string, bounce: { classification: BounceClassification; description: string; report: ReportDetails }): Promise<ReportResult>;
+  recordComplaint(messageId: string, recipient: string, complaint: { feedbackType: string; report: ReportDetails }): Promise<ReportResult>;
+  /** An open, a click or an unsubscribe of a recipient (the message log, and the events recipient:opened/clicked/unsubscribed). */
+  recordEngagement(messageId: string, recipient: string, kind: 'opened' | 'clicked' | 'unsubscribed', details: EngagementDetails): Promise<ReportResult>;
+}
+
+/**
+ * Tamper-proof tokens for links in mail: `sign` makes a compact token that
+ * carries `data` and an HMAC (a key of the plugin's own, derived from
+ * OUTPOST_SECRET_KEY); `verify` gives the data back, or undefined for a token
+ * that was changed or made up. Tokens are not encrypted: put no secret in them.
+ */
+export interface Tokens {
+  sign(data: string): string;
+  verify(token: string): string | undefined;
+}
+
 /** The event types an account's webhooks may subscribe to. */
-export type WebhookEventType = 'accepted' | 'delivered' | 'deferred' | 'bounced';
+export type WebhookEventType = 'accepted' | 'delivered' | 'deferred' | 'bounced' | 'complained' | 'opened' | 'clicked' | 'unsubscribed';
 
 export interface Webhooks {
   /**
@@ -193,6 +249,10 @@ export interface PluginApi<Settings extends SettingsTable = SettingsTable> {
   readonly accounts: Accounts;
   readonly suppressions: Suppressions;
   readonly webhooks: Webhooks;
+  readonly returnPaths: ReturnPaths;
+  readonly messages: Messages;
+  /** Signed tokens with a key of this plugin's own. */
+  readonly tokens: Tokens;
   readonly metrics: PluginMetrics;
   readonly http: PluginHttp;
 }

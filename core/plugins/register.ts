@@ -14,6 +14,7 @@ import type { PluginFacades } from './facades.js';
 import type { HookRegistry } from './hooks.js';
 import type { OutpostIdentity, OutpostPlugin, PluginApi, PluginHttp } from './plugin-api.js';
 import type { PluginRoutes } from './routes.js';
+import { pluginTokens } from './tokens.js';
 
 /** What registration needs of the core. */
 export interface PluginHost {
@@ -25,6 +26,8 @@ export interface PluginHost {
   identity: OutpostIdentity;
   /** Where the plugins' settings are read from (the environment the config came from). */
   env: Env;
+  /** A key of its own for `purpose`, derived from OUTPOST_SECRET_KEY (each plugin's tokens). */
+  deriveKey(purpose: string): Buffer;
   logger: Logger;
 }
 
@@ -68,6 +71,7 @@ function pluginApi(plugin: OutpostPlugin, host: PluginHost): PluginApi {
     on: (event, listener) => host.events.on(event, listener, plugin.name),
     registerErrorCode: (code, reply) => registerErrorCode(plugin.name, code, reply),
     ...host.facades,
+    tokens: pluginTokens(host.deriveKey(`plugin ${plugin.name} tokens`)),
     metrics: host.metrics.forPlugin(plugin.name),
     http,
   };

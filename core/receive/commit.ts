@@ -48,6 +48,7 @@ export class SpoolCommitter implements MessageCommitter {
       message.recipients.map((recipient) => ({ address: recipient.address, status: recipient.state, attempts: 0, lastResponse: recipient.reason ?? null, updatedAt: now })),
     );
     status.putEvent(batch, message.id, { type: 'accepted', at: now });
+    for (const scan of message.scans) status.putEvent(batch, message.id, { type: 'scanned', at: now, scan });
     for (const recipient of message.recipients) {
       if (recipient.state !== 'queued') status.putEvent(batch, message.id, { type: recipient.state, at: now, recipient: recipient.address, reason: recipient.reason ?? recipient.state });
     }

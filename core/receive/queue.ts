@@ -6,6 +6,7 @@
  * finished message to the primary, which owns the spool (core/workers/).
  */
 import type { PipelineMessage, RecipientState } from '../message.js';
+import type { ScanDetails } from '../status/types.js';
 import type { HookRegistry } from '../plugins/hooks.js';
 import { runMessageHooks } from './stage-hooks.js';
 
@@ -31,6 +32,8 @@ export interface QueuedMessage {
   /** Header block and body, final (signed). */
   raw: Buffer;
   recipients: { address: string; domain: string; state: 'queued' | 'rejected' | 'suppressed' | 'test'; reason?: string }[];
+  /** Scanners' verdicts, for the message log. */
+  scans: ScanDetails[];
 }
 
 /** Makes a finished message durable; resolves with its receipt once it is fsynced. */
@@ -54,5 +57,6 @@ export async function queueStage(message: PipelineMessage, hooks: HookRegistry, 
     subject: message.headers.getFirst('subject'),
     raw: message.toBuffer(),
     recipients: message.recipients.map(({ address, domain, state, reason }) => ({ address, domain, state, ...(reason === undefined ? {} : { reason }) })),
+    scans: message.scans,
   });
 }

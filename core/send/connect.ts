@@ -50,8 +50,6 @@ export interface ConnectFailure {
   port: number;
   response: string;
   code?: number;
-  /** The last address tried answered 5xx: bounce instead of retrying. */
-  permanent: boolean;
 }
 
 /** Tries each host and address; resolves with a session or with why none could be opened. */
@@ -61,10 +59,10 @@ export async function connectToMx(
   logger: { warn: (details: object, message: string) => void },
 ): Promise<{ connection: MxConnection } | { failure: ConnectFailure }> {
   const reply = (error: OutpostError): string => `${error.smtpReply().status} ${error.message}`;
-  let failure: ConnectFailure = { port: settings.port, response: reply(outpostError('destination_unreachable', 'no MX address to try')), permanent: false };
+  let failure: ConnectFailure = { port: settings.port, response: reply(outpostError('destination_unreachable', 'no MX address to try')) };
   for (const host of hosts) {
     for (const ip of host.addresses) {
-      if (settings.signal?.aborted) return { failure: { ...failure, response: reply(outpostError('delivery_cancelled')), permanent: false } };
+      if (settings.signal?.aborted) return { failure: { ...failure, response: reply(outpostError('delivery_cancelled')) } };
       try {
         return { connection: await openSession(host.exchange, ip, settings, logger) };
       } catch (error) {
@@ -75,9 +73,8 @@ export async function connectToMx(
           port: settings.port,
           // a reply the server gave, or (refused, reset, timed out) why none came
           response: response ?? reply(outpostError('destination_unreachable', `${host.exchange} [${ip}]: ${(error as Error).message}`)),
+          // like Postfix, the last host tried decides: its reply is classified (a 5xx greeting bounces), no reply retries
           ...(responseCode ? { code: responseCode } : {}),
-          // like Postfix: a 5xx greeting from the last host tried bounces, anything else is retried
-          permanent: (responseCode ?? 0) >= 500,
         };
       }
     }

@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { connectToMx, type ConnectSettings, type MxConnection, type TlsRequirement } from './connect.js';
 import type { ConnectionPool } from './connection-pool.js';
-import { sameOutcomeForAll, type DeliveryGroup, type RecipientOutcome } from './delivery-group.js';
+import { failureOutcome, sameOutcomeForAll, type DeliveryGroup, type RecipientOutcome } from './delivery-group.js';
 import type { MxResolver } from './mx-resolver.js';
 import { sendTransaction } from './smtp-transaction.js';
 import { isOutpostError, outpostError, type OutpostError } from '../errors.js';
@@ -27,16 +27,16 @@ export interface DeliveryDeps {
   logger: Logger;
 }
 
-/** The same outcome for every recipient of the attempt, with what is known of it. */
-type FailAll = (kind: 'temporary' | 'permanent', response: string, extra?: Partial<AttemptRecord>) => Map<number, RecipientOutcome>;
+/** The same classified failure for every recipient of the attempt, with what is known of it. */
+type FailAll = (response: string, extra?: Partial<AttemptRecord>) => Map<number, RecipientOutcome>;
 
 /**
  * Every recipient's outcome when no server's reply decided it: the registry entry of `error`
- * gives the enhanced status, and its class whether to bounce (5xx) or retry (4xx).
+ * gives the enhanced status, which the classifier reads like a server's (5.x.x bounces, 4.x.x retries).
  */
 function failingWith(failAll: FailAll, error: OutpostError, extra: Partial<AttemptRecord> = {}): Map<number, RecipientOutcome> {
-  const { code, status, text } = error.smtpReply();
-  return failAll(code >= 500 ? 'permanent' : 'temporary', `${status} ${text}`, { status, ...extra });
+  const { status, text } = error.smtpReply();
+  return failAll(`${status} ${text}`, { status, ...extra });
 }
 
 /** One attempt's result: an outcome per recipient, or a body that cannot be read back intact. */
@@ -64,13 +64,13 @@ export class Delivery {
 
   private async tryDelivery(group: DeliveryGroup, onDamagedBody: (error: OutpostError) => void): Promise<Map<number, RecipientOutcome>> {
     const started = this.deps.now();
-    const failAll: FailAll = (kind, response, extra = {}) =>
-      sameOutcomeForAll(group, { kind, attempt: { at: started, response, durationMs: this.deps.now() - started, ...extra } });
+    const failAll: FailAll = (response, extra = {}) =>
+      sameOutcomeForAll(group, failureOutcome({ at: started, response, durationMs: this.deps.now() - started, ...extra }));
 
     const hook = await this.deps.hooks.run('delivery:before', group);
     if (hook.verdict.action !== 'continue') {
       const { code, status, text } = hook.verdict;
-      return failAll(hook.verdict.action === 'reject' ? 'permanent' : 'temporary', `${code} ${status} ${text}`, { code, status });
+      return failAll(`${code} ${status} ${text}`, { code, status });
     }
 
     const requirement = {
@@ -112,7 +112,7 @@ export class Delivery {
     if ('connection' in opened) return opened;
     const { failure } = opened;
     return {
-      failure: failAll(failure.permanent ? 'permanent' : 'temporary', failure.response, {
+      failure: failAll(failure.response, {
         ...(failure.mx ? { mx: failure.mx } : {}),
         ...(failure.ip ? { ip: failure.ip } : {}),
         port: failure.port,

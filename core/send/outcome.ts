@@ -1,5 +1,8 @@
 /**
- * The one place a queued recipient changes state after a delivery attempt.
+ * The one place a queued recipient changes state after a delivery attempt, and
+ * the defer/bounce decision: a classified failure (core/bounces/classify.ts)
+ * that is permanent bounces; a temporary one is retried per the schedule until
+ * the queue time runs out, which bounces it as `expired`.
  * It stages, in one transaction, the spool change (keep with a new
  * next-attempt time, or remove), the recipient's new status and the event in
  * the message log, and emits the bus event once that is durable.
@@ -11,6 +14,7 @@ import type { RecipientRecord } from '../spool/records.js';
 import type { Spool } from '../spool/spool.js';
 import type { SpoolBatch } from '../spool/batch.js';
 import type { StatusStore } from '../status/status-store.js';
+import type { BounceClassification } from '../status/types.js';
 
 export interface TransitionDeps {
   spool: Spool;
@@ -41,9 +45,10 @@ export function putRecipientOutcome(
       batch.afterCommit(() => deps.events.emit('recipient:deferred', { ...base, attempt, nextAttemptAt: decision.nextAttemptAt }));
       return next;
     }
-    return putBounce(deps, batch, base, recipient, attempts, attempt, `${decision.reason}; last response: ${attempt.response}`, now);
+    // the queue time ran out: whatever the last reply was, the reason is that it expired (and the address may still work)
+    return putBounce(deps, batch, base, recipient, attempts, attempt, `${decision.reason}; last response: ${attempt.response}`, { reason: 'expired', type: 'soft' }, now);
   }
-  if (outcome.kind === 'permanent') return putBounce(deps, batch, base, recipient, attempts, attempt, attempt.response, now);
+  if (outcome.kind === 'permanent') return putBounce(deps, batch, base, recipient, attempts, attempt, attempt.response, outcome.classification, now);
 
   deps.spool.deleteRecipient(batch, recipient);
   putStatus(deps, batch, recipient, 'delivered', attempts, attempt, now, {});
@@ -58,12 +63,15 @@ function putBounce(
   recipient: RecipientRecord,
   attempts: number,
   attempt: AttemptRecord,
-  reason: string,
+  description: string,
+  classification: BounceClassification,
   now: number,
 ): undefined {
   deps.spool.deleteRecipient(batch, recipient);
-  putStatus(deps, batch, recipient, 'bounced', attempts, attempt, now, { reason });
-  batch.afterCommit(() => deps.events.emit('recipient:bounced', { ...base, attempt, reason }));
+  putStatus(deps, batch, recipient, 'bounced', attempts, attempt, now, { reason: description, classification });
+  batch.afterCommit(() =>
+    deps.events.emit('recipient:bounced', { ...base, attempt, reason: classification.reason, bounceType: classification.type, description, async: false }),
+  );
   return undefined;
 }
 
@@ -75,9 +83,16 @@ function putStatus(
   attempts: number,
   attempt: AttemptRecord,
   now: number,
-  extra: { nextAttemptAt?: number; reason?: string },
+  extra: { nextAttemptAt?: number; reason?: string; classification?: BounceClassification },
 ): void {
   const lastResponse = state === 'bounced' && extra.reason ? extra.reason : attempt.response;
-  deps.status.putRecipient(batch, recipient.messageId, recipient.index, { address: recipient.address, status: state, attempts, lastResponse, updatedAt: now });
+  deps.status.putRecipient(batch, recipient.messageId, recipient.index, {
+    address: recipient.address,
+    status: state,
+    attempts,
+    lastResponse,
+    updatedAt: now,
+    ...(extra.classification ? { classification: extra.classification } : {}),
+  });
   deps.status.putEvent(batch, recipient.messageId, { type: state, at: now, recipient: recipient.address, attempt, ...extra });
 }

@@ -1,6 +1,7 @@
 /**
- * Reading SMTP replies: the code decides the outcome (2xx done, 4xx try again,
- * 5xx bounce, RFC 5321 4.2.1); the enhanced status (RFC 3463) is kept for logs.
+ * Reading SMTP replies: code, enhanced status (RFC 3463) and text. A 2xx is
+ * done; anything else goes to the one classifier (core/bounces/classify.ts),
+ * which decides between bounce and retry from all three.
  */
 export interface ParsedReply {
   code: number;
@@ -16,8 +17,7 @@ export function parseSmtpReply(reply: string): ParsedReply | undefined {
   return match[2] ? { code: Number(match[1]), status: match[2], text } : { code: Number(match[1]), text };
 }
 
-export function classifySmtpReply(code: number): 'delivered' | 'temporary' | 'permanent' {
-  if (code >= 200 && code < 300) return 'delivered';
-  if (code >= 500) return 'permanent';
-  return 'temporary';
+/** A 2xx reply: the server took the message (or the recipient). */
+export function isSuccess(code: number): boolean {
+  return code >= 200 && code < 300;
 }

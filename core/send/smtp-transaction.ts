@@ -7,8 +7,8 @@
 import type { Readable } from 'node:stream';
 import type { AttemptRecord } from '../events.js';
 import type { MxConnection } from './connect.js';
-import type { DeliveryGroup, RecipientOutcome } from './delivery-group.js';
-import { classifySmtpReply, parseSmtpReply } from './smtp-reply.js';
+import { failureOutcome, type DeliveryGroup, type RecipientOutcome } from './delivery-group.js';
+import { isSuccess, parseSmtpReply } from './smtp-reply.js';
 
 interface SmtpError extends Error {
   response?: string;
@@ -49,7 +49,7 @@ export async function sendTransaction(
   };
   const outcomeOf = (reply: string, code?: number): RecipientOutcome => {
     const attempt = attemptFrom(reply, code);
-    return { kind: attempt.code ? classifySmtpReply(attempt.code) : 'temporary', attempt };
+    return attempt.code !== undefined && isSuccess(attempt.code) ? { kind: 'delivered', attempt } : failureOutcome(attempt);
   };
 
   const addresses = group.recipients.map((recipient) => recipient.address);
@@ -90,11 +90,17 @@ export async function sendTransaction(
     // a failed send is never a delivery, even if the last reply seen was a 2xx (e.g. to RCPT before a drop)
     const sharedOutcome: RecipientOutcome = replied && replied.kind !== 'delivered'
       ? replied
-      : { kind: 'temporary', attempt: attemptFrom(`${error.message}${error.command ? ` (during ${error.command})` : ''}`) };
+      : noReplyOutcome(attemptFrom(`${error.message}${error.command ? ` (during ${error.command})` : ''}`));
     const connectionUsable = Boolean(error.responseCode) && error.responseCode !== 421 && !connection.smtp.destroyed;
     if (connectionUsable) connection.needsReset = true;
     return { outcomes: fillMissing(group, outcomes, () => sharedOutcome), connectionUsable };
   }
+}
+
+/** A transaction cut without a reply (a drop, a timeout) is always tried again: nothing was refused. */
+function noReplyOutcome(attempt: AttemptRecord): RecipientOutcome {
+  const outcome = failureOutcome(attempt);
+  return outcome.kind === 'delivered' ? outcome : { ...outcome, kind: 'temporary' };
 }
 
 function fillMissing(group: DeliveryGroup, outcomes: Map<number, RecipientOutcome>, fallback: () => RecipientOutcome): Map<number, RecipientOutcome> {

@@ -118,6 +118,11 @@ export class LevelSharedStore implements SharedStore {
     return counter.count;
   }
 
+  async count(key: string): Promise<number> {
+    const counter = this.counters.get(key);
+    return counter && counter.resetAt > this.now() ? counter.count : 0;
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sweeper);
   }

@@ -74,6 +74,10 @@ export class RedisSharedStore implements SharedStore {
     return Number(count);
   }
 
+  async count(key: string): Promise<number> {
+    return Number((await this.redis.get(`${this.prefix}n:${key}`)) ?? 0);
+  }
+
   async close(): Promise<void> {
     await this.redis.quit().catch(() => this.redis.disconnect());
   }

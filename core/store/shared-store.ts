@@ -39,5 +39,7 @@ export interface SharedStore {
   deleteTemporary(key: string): Promise<void>;
   /** Adds 1 to a counter that lives `windowMs`; returns the new count (rate limits). */
   increment(key: string, windowMs: number): Promise<number>;
+  /** A counter's value without changing it; 0 when it does not exist or its window ended. */
+  count(key: string): Promise<number>;
   close(): Promise<void>;
 }

@@ -15,7 +15,7 @@ import { outpostError } from '../errors.js';
 import { accountCollectionName, type SharedCollection, type SharedStore } from '../store/shared-store.js';
 
 /** What a webhook can subscribe to (tracking and complaint events come with those features). */
-export const WEBHOOK_EVENTS = ['accepted', 'delivered', 'deferred', 'bounced'] as const;
+export const WEBHOOK_EVENTS = ['accepted', 'delivered', 'deferred', 'bounced', 'complained', 'opened', 'clicked', 'unsubscribed'] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 
 export interface Webhook {

@@ -86,6 +86,10 @@ export class IpcSharedStore implements SharedStore {
     return this.channel.call('store:increment', key, windowMs);
   }
 
+  count(key: string): Promise<number> {
+    return this.channel.call('store:count', key);
+  }
+
   /** The primary owns the store; a worker has nothing to close. */
   async close(): Promise<void> {}
 
@@ -120,4 +124,5 @@ export function serveSharedStore(channel: RpcChannel, store: SharedStore, notify
   channel.handle('store:putWithTtl', (key: string, value: string, ttlMs: number) => store.putWithTtl(key, value, ttlMs));
   channel.handle('store:deleteTemporary', (key: string) => store.deleteTemporary(key));
   channel.handle('store:increment', (key: string, windowMs: number) => store.increment(key, windowMs));
+  channel.handle('store:count', (key: string) => store.count(key));
 }

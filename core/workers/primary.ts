@@ -24,7 +24,10 @@ import { assembleCore, type CoreParts } from '../assemble.js';
 import type { EventName, OutpostEvents } from '../events.js';
 import { createLogger } from '../log.js';
 import type { QueuedMessage } from '../receive/queue.js';
+import type { InboundEnvelope } from '../spool/inbound.js';
 import { recoverQueue } from '../spool/recover.js';
+import type { Engagement } from '../status/engagement.js';
+import type { RecipientReport } from '../status/report.js';
 import { Spool } from '../spool/spool.js';
 import type { MessageQuery } from '../status/types.js';
 import { LevelSharedStore } from '../store/level-shared-store.js';
@@ -157,6 +160,9 @@ export class OutpostPrimary {
     channel.handle('health:failing', () => [...core.spoolFailing(), ...this.missingWorkers()]);
     channel.handle('health:queue', () => core.queueSizes());
     channel.handle('metrics:text', () => this.metricsText());
+    channel.handle('report:record', (report: RecipientReport) => core.reports.record(report));
+    channel.handle('engagement:record', (engagement: Engagement) => core.reports.engage(engagement));
+    channel.handle('inbound:store', (envelope: InboundEnvelope, raw: Uint8Array) => core.inboundStore.store(envelope, Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength)));
     channel.onNotice<{ event: EventName; payload: OutpostEvents[EventName] }>('event', ({ event, payload }) => core.events.emit(event, payload));
     // with Redis every worker talks to it directly; the embedded store lives here
     if (!(core.store instanceof RedisSharedStore)) serveSharedStore(channel, core.store, (change) => this.broadcast('store:changed', change));

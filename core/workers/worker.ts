@@ -18,6 +18,7 @@ import type { FrontEnd } from '../intake.js';
 import { createLogger } from '../log.js';
 import type { QueueSizes } from '../metrics.js';
 import type { Receipt } from '../receive/queue.js';
+import type { ReportResult } from '../status/report.js';
 import type { MessagePage, MessageStatusView } from '../status/types.js';
 import { RedisSharedStore } from '../store/redis-shared-store.js';
 import type { SharedStore } from '../store/shared-store.js';
@@ -69,6 +70,9 @@ export class OutpostWorker {
         queueSizes: () => channel.call<QueueSizes>('health:queue'),
         queuedRecipients: () => queued,
         metricsText: () => channel.call<string>('metrics:text'),
+        recordReport: (report) => channel.call<ReportResult>('report:record', report),
+        recordEngagement: (engagement) => channel.call<ReportResult>('engagement:record', engagement),
+        storeInbound: (envelope, raw) => channel.call<void>('inbound:store', envelope, raw),
       };
       const parts = await assembleWorker({ config, env: options.env ?? process.env, logger, now, store, extraPlugins: [], omitBuiltinPlugins: [], adminKey, frontEnds, primary, slot });
       const worker = new OutpostWorker(logger, parts, frontEnds, store, config);

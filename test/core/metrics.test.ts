@@ -57,7 +57,7 @@ describe('OutpostMetrics', () => {
     const messageId = newMessageId(submittedAt);
     events.emit('recipient:deferred', { messageId, recipient: 'a@x.test', at: submittedAt + 100, attempt: attempt(40), nextAttemptAt: submittedAt + 60_000 });
     events.emit('recipient:delivered', { messageId, recipient: 'a@x.test', at: submittedAt + 61_500, attempt: attempt(250) });
-    events.emit('recipient:bounced', { messageId, recipient: 'b@x.test', at: submittedAt + 2_000, reason: 'gave up' });
+    events.emit('recipient:bounced', { messageId, recipient: 'b@x.test', at: submittedAt + 2_000, reason: 'expired', bounceType: 'soft', description: 'gave up', async: false });
 
     assert.equal(await sample(metrics, 'outpost_deliveries_total', { result: 'delivered' }), 1);
     assert.equal(await sample(metrics, 'outpost_deliveries_total', { result: 'deferred' }), 1);

@@ -57,6 +57,7 @@ export function testEnv(options: { dnsAddress: string; deliveryPort: number; dat
     OUTPOST_ADMIN_KEY: TEST_ADMIN_KEY,
     // Outpost.start runs one process; tests of workers start bin/outpost.ts (test/support/outpost-cluster.ts)
     OUTPOST_WORKERS: '1',
+    OUTPOST_MX_PORT: '0',
   };
 }
 

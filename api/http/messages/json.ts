@@ -45,6 +45,14 @@ function eventJson(event: MessageEvent): MessageJson['events'][number] {
     at: iso(event.at),
     ...(event.recipient !== undefined ? { recipient: event.recipient } : {}),
     ...(event.reason !== undefined ? { reason: event.reason } : {}),
+    ...(event.classification ? { bounce_reason: event.classification.reason, bounce_type: event.classification.type } : {}),
+    ...(event.report?.diagnosticCode !== undefined ? { diagnostic_code: event.report.diagnosticCode } : {}),
+    ...(event.report?.remoteMta !== undefined ? { remote_mta: event.report.remoteMta } : {}),
+    ...(event.report?.feedbackType !== undefined ? { feedback_type: event.report.feedbackType } : {}),
+    ...(event.scan ? { scan: { ...event.scan } } : {}),
+    ...(event.engagement?.url !== undefined ? { url: event.engagement.url } : {}),
+    ...(event.engagement?.machine !== undefined ? { machine: event.engagement.machine } : {}),
+    ...(event.engagement?.method !== undefined ? { method: event.engagement.method } : {}),
     ...(event.nextAttemptAt !== undefined ? { next_attempt_at: iso(event.nextAttemptAt) } : {}),
     ...(event.attempt !== undefined ? { attempt: attemptJson(event.attempt) } : {}),
   };
@@ -57,6 +65,11 @@ function recipientJson(recipient: RecipientStatus): MessageJson['recipients'][nu
     attempts: recipient.attempts,
     last_response: recipient.lastResponse,
     updated_at: iso(recipient.updatedAt),
+    ...(recipient.classification ? { reason: recipient.classification.reason, bounce_type: recipient.classification.type } : {}),
+    ...(recipient.report?.diagnosticCode !== undefined ? { diagnostic_code: recipient.report.diagnosticCode } : {}),
+    ...(recipient.report?.remoteMta !== undefined ? { remote_mta: recipient.report.remoteMta } : {}),
+    ...(recipient.report?.feedbackType !== undefined ? { feedback_type: recipient.report.feedbackType } : {}),
+    ...(recipient.report ? { reported_at: iso(recipient.report.reportedAt) } : {}),
   };
 }
 
@@ -70,5 +83,22 @@ export function messageJson(view: MessageStatusView): MessageJson {
     size: view.size,
     recipients: view.recipients.map(recipientJson),
     events: view.events.map(eventJson),
+    engagement: engagementJson(view.events),
   };
+}
+
+/** Opens, clicks per link and unsubscribes, counted from the message's events; machine opens and clicks apart. */
+function engagementJson(events: readonly MessageEvent[]): MessageJson['engagement'] {
+  const counts = { opens: 0, machine_opens: 0, clicks: 0, unsubscribes: 0 };
+  const links = new Map<string, number>();
+  for (const event of events) {
+    const machine = event.engagement?.machine === true;
+    if (event.type === 'opened') counts[machine ? 'machine_opens' : 'opens']++;
+    else if (event.type === 'clicked' && !machine) {
+      counts.clicks++;
+      const url = event.engagement?.url ?? '';
+      links.set(url, (links.get(url) ?? 0) + 1);
+    } else if (event.type === 'unsubscribed') counts.unsubscribes++;
+  }
+  return { ...counts, links: [...links].map(([url, clicks]) => ({ url, clicks })) };
 }

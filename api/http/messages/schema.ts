@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { MessageQuery, RecipientState } from '../../../core/intake.js';
 import { outpostError } from '../../../core/errors.js';
 
-export const RECIPIENT_STATES = ['queued', 'deferred', 'delivered', 'bounced', 'rejected', 'suppressed', 'test'] as const;
+export const RECIPIENT_STATES = ['queued', 'deferred', 'delivered', 'bounced', 'complained', 'rejected', 'suppressed', 'test'] as const;
 // Fails to compile when core gains a recipient state that this list (and so the API) lacks.
 const everyStateListed: RecipientState extends (typeof RECIPIENT_STATES)[number] ? true : never = true;
 void everyStateListed;
@@ -88,6 +88,12 @@ export const RecipientJson = z.object({
   attempts: z.number().int(),
   last_response: z.string().nullable().meta({ description: 'last SMTP reply, or why it was not sent' }),
   updated_at: IsoTime,
+  reason: z.string().optional().meta({ description: "bounced or complained: why, in sisimai's vocabulary (userunknown, mailboxfull, blocked, feedback...)", examples: ['userunknown'] }),
+  bounce_type: z.enum(['hard', 'soft']).optional().meta({ description: 'hard: the address will not take mail (it is suppressed); soft: it may later' }),
+  diagnostic_code: z.string().optional().meta({ description: 'a bounce reported after delivery: the report\'s Diagnostic-Code' }),
+  remote_mta: z.string().optional().meta({ description: 'a bounce reported after delivery: the server that refused the message' }),
+  feedback_type: z.string().optional().meta({ description: 'a complaint: the ARF Feedback-Type (abuse, fraud, virus...)' }),
+  reported_at: IsoTime.optional().meta({ description: 'when the report (DSN or complaint) arrived' }),
 });
 
 export const AttemptJson = z.object({
@@ -103,10 +109,27 @@ export const AttemptJson = z.object({
 });
 
 export const MessageEventJson = z.object({
-  type: z.enum(['accepted', 'rejected', 'suppressed', 'attempt', 'deferred', 'delivered', 'bounced', 'quarantined', 'test']),
+  type: z.enum(['accepted', 'scanned', 'rejected', 'suppressed', 'attempt', 'deferred', 'delivered', 'bounced', 'complained', 'opened', 'clicked', 'unsubscribed', 'quarantined', 'test']),
   at: IsoTime,
   recipient: z.string().optional(),
   reason: z.string().optional(),
+  bounce_reason: z.string().optional().meta({ description: "bounced and complained: the classified reason (sisimai's vocabulary)" }),
+  bounce_type: z.enum(['hard', 'soft']).optional(),
+  diagnostic_code: z.string().optional(),
+  remote_mta: z.string().optional(),
+  feedback_type: z.string().optional(),
+  scan: z.object({
+    scanner: z.string(),
+    verdict: z.enum(['clean', 'spam', 'malware', 'refused', 'unavailable']),
+    score: z.number().optional(),
+    threshold: z.number().optional(),
+    symbols: z.array(z.string()).optional(),
+    virus: z.string().optional(),
+    action: z.string().optional(),
+  }).optional().meta({ description: 'scanned: one scanner\'s verdict' }),
+  url: z.string().optional().meta({ description: 'clicked: the link followed' }),
+  machine: z.boolean().optional().meta({ description: 'opened, clicked: looks like a privacy proxy or a security scanner, not a person' }),
+  method: z.enum(['one-click', 'page', 'mail']).optional().meta({ description: 'unsubscribed: how' }),
   next_attempt_at: IsoTime.optional(),
   attempt: AttemptJson.optional().meta({ description: 'on deferred, delivered and bounced: the delivery attempt that led to it' }),
 });
@@ -121,6 +144,13 @@ export const MessageJson = z.object({
   size: z.number().int().meta({ description: 'bytes as queued' }),
   recipients: z.array(RecipientJson),
   events: z.array(MessageEventJson),
+  engagement: z.object({
+    opens: z.number().int().meta({ description: 'opens by people (machine opens left out)' }),
+    machine_opens: z.number().int(),
+    clicks: z.number().int().meta({ description: 'clicks by people' }),
+    links: z.array(z.object({ url: z.string(), clicks: z.number().int() })).meta({ description: 'clicks by people, per link' }),
+    unsubscribes: z.number().int(),
+  }).meta({ description: 'counts read from the events (open, click and unsubscribe tracking)' }),
 });
 
 /** GET /v1/mail/messages. */

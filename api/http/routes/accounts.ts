@@ -1,13 +1,14 @@
 /**
  * Admin endpoints for accounts (admin key): create, list, get, disable/enable,
- * delete, rotate key. The API key is shown only when created or rotated.
+ * resume a paused account, its health, delete, rotate key; and the account's
+ * own health (its key). The API key is shown only when created or rotated.
  */
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { accountView } from '../../../core/intake.js';
-import { requireAdmin } from '../auth.js';
+import { accountIdOf, requireAccount, requireAdmin } from '../auth.js';
 import { readJson } from '../body.js';
-import type { Intake } from '../../../core/intake.js';
+import type { AccountHealthReport, Intake } from '../../../core/intake.js';
 import type { ApiState } from '../auth.js';
 import { parseBody } from '../validation.js';
 
@@ -46,6 +47,21 @@ export function registerAccountRoutes(router: Router<ApiState>, intake: Intake):
     ctx.body = accountView(await intake.accounts.setStatus(ctx.params.id!, 'active'));
   });
 
+  // a paused account (bounce or complaint rate over a threshold) sends again; the rates are what they were
+  router.post('/v1/accounts/:id/resume', admin, async (ctx) => {
+    ctx.body = accountView(await intake.accounts.setStatus(ctx.params.id!, 'active'));
+  });
+
+  router.get('/v1/accounts/:id/health', admin, async (ctx) => {
+    const account = await intake.accounts.get(ctx.params.id!);
+    ctx.body = healthJson(account.status, account.pausedReason, await intake.accountHealth(account.id));
+  });
+
+  router.get('/v1/account/health', requireAccount(intake), async (ctx) => {
+    const account = await intake.accounts.get(accountIdOf(ctx));
+    ctx.body = healthJson(account.status, account.pausedReason, await intake.accountHealth(account.id));
+  });
+
   router.post('/v1/accounts/:id/rotate-key', admin, async (ctx) => {
     const { account, apiKey } = await intake.accounts.rotateKey(ctx.params.id!);
     ctx.body = { ...accountView(account), api_key: apiKey };
@@ -55,4 +71,22 @@ export function registerAccountRoutes(router: Router<ApiState>, intake: Intake):
     await intake.accounts.delete(ctx.params.id!);
     ctx.status = 204;
   });
+}
+
+/** An account's health as the API shows it: status, the window's counts and rates, the thresholds. */
+function healthJson(status: string, pausedReason: string | undefined, health: AccountHealthReport) {
+  return {
+    status,
+    ...(status === 'paused' && pausedReason ? { paused_reason: pausedReason } : {}),
+    window_hours: Math.round(health.windowMs / 3_600_000),
+    delivered: health.delivered,
+    bounced: health.bounced,
+    hard_bounces: health.hardBounces,
+    complaints: health.complaints,
+    bounce_rate: health.bounceRate,
+    complaint_rate: health.complaintRate,
+    pause_bounce_rate: health.thresholds.bounceRate,
+    pause_complaint_rate: health.thresholds.complaintRate,
+    min_sent: health.thresholds.minSent,
+  };
 }

@@ -21,6 +21,8 @@ export function registerSendRoutes(router: Router<ApiState>, intake: Intake): vo
 
   router.post('/v1/mail/send', requireAccount(intake), async (ctx) => {
     const accountId = accountIdOf(ctx);
+    // a paused account is told before it uploads anything
+    await intake.accounts.requireSending(accountId);
     await admission.admit(accountId);
     const idempotencyKey = idempotencyKeyOf(ctx.get(IDEMPOTENCY_KEY_HEADER));
     const input = await readSendInput(ctx, intake.config.api, uploads);

@@ -92,10 +92,10 @@ export const SendRequest = z
       .describe('Content-Transfer-Encoding of text and html (default quoted-printable)'),
     require_tls: flag('defer rather than deliver without STARTTLS'),
     verify_cert: flag('check the destination\'s TLS certificate'),
-    open_tracking: flag('track opens (accepted; tracking is not built yet)'),
-    click_tracking: flag('track clicks in the HTML body (accepted; tracking is not built yet)'),
-    text_click_tracking: flag('track clicks in the text body too (accepted; tracking is not built yet)'),
-    unsubscribe_tracking: flag('add an unsubscribe link (accepted; tracking is not built yet)'),
+    open_tracking: flag('track opens: a 1x1 image at the end of the HTML part'),
+    click_tracking: flag('track clicks: links of the HTML part go through the tracking endpoint'),
+    text_click_tracking: flag('track clicks in the text part too'),
+    unsubscribe_tracking: flag('add List-Unsubscribe with one-click unsubscribe (RFC 8058)'),
     test_mode: flag('go through every step but delivery; recipients end as test'),
   })
   .describe('a message to send; require_tls, verify_cert, test_mode and the tracking flags override the sender domain\'s defaults');

@@ -60,15 +60,15 @@ export async function submitSend(input: Pick<SendInput, 'fields' | 'attachments'
   return { id: receipt.id, accepted_recipients: receipt.accepted, rejected_recipients: receipt.rejected + recipients.refused.length };
 }
 
-/**
- * Only the options the request set: one left out stays undefined, so the sender
- * domain's default applies. The tracking flags are validated but not yet used
- * (tracking is a later issue; NewMessage has no place for them).
- */
+/** Only the options the request set: one left out stays undefined, so the sender domain's default applies. */
 function deliveryOptions(fields: SendInput['fields']): DeliveryOptions {
   return {
     ...(fields.require_tls !== undefined ? { requireTls: fields.require_tls } : {}),
     ...(fields.verify_cert !== undefined ? { verifyCert: fields.verify_cert } : {}),
     ...(fields.test_mode !== undefined ? { testMode: fields.test_mode } : {}),
+    ...(fields.open_tracking !== undefined ? { openTracking: fields.open_tracking } : {}),
+    ...(fields.click_tracking !== undefined ? { clickTracking: fields.click_tracking } : {}),
+    ...(fields.text_click_tracking !== undefined ? { textClickTracking: fields.text_click_tracking } : {}),
+    ...(fields.unsubscribe_tracking !== undefined ? { unsubscribeTracking: fields.unsubscribe_tracking } : {}),
   };
 }

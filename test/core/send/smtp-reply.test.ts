@@ -1,6 +1,7 @@
-// Tests core/delivery/smtp-reply.ts: parseSmtpReply and classifySmtpReply.
+// Tests core/send/smtp-reply.ts (parseSmtpReply, isSuccess) and the classification of failed attempts (core/send/delivery-group.ts).
 import assert from 'node:assert/strict';
-import { classifySmtpReply, parseSmtpReply } from '../../../core/send/smtp-reply.js';
+import { failureOutcome } from '../../../core/send/delivery-group.js';
+import { isSuccess, parseSmtpReply } from '../../../core/send/smtp-reply.js';
 
 describe('parseSmtpReply', () => {
   it('parses code, enhanced status and text', () => {
@@ -40,26 +41,36 @@ describe('parseSmtpReply', () => {
   });
 });
 
-describe('classifySmtpReply', () => {
-  it('2xx is delivered', () => {
-    for (const code of [200, 250, 251, 299]) assert.equal(classifySmtpReply(code), 'delivered');
+describe('isSuccess', () => {
+  it('is true for 2xx only', () => {
+    for (const code of [200, 250, 251, 299]) assert.equal(isSuccess(code), true);
+    for (const code of [354, 334, 199, 0, 400, 451, 550]) assert.equal(isSuccess(code), false);
+  });
+});
+
+describe('failureOutcome: a failed attempt goes through the one classifier', () => {
+  const attempt = (response: string, extra: { code?: number; status?: string } = {}) => ({ at: 0, response, durationMs: 1, ...extra });
+  const classificationOf = (outcome: ReturnType<typeof failureOutcome>) => ('classification' in outcome ? outcome.classification : undefined);
+
+  it('bounces 550 5.1.1 as a hard userunknown', () => {
+    const outcome = failureOutcome(attempt('550 5.1.1 <a@x.test>: user unknown', { code: 550, status: '5.1.1' }));
+    assert.equal(outcome.kind, 'permanent');
+    assert.deepEqual({ reason: classificationOf(outcome)?.reason, type: classificationOf(outcome)?.type }, { reason: 'userunknown', type: 'hard' });
   });
 
-  it('4xx is temporary', () => {
-    for (const code of [400, 421, 450, 451, 452, 499]) assert.equal(classifySmtpReply(code), 'temporary');
+  it('bounces a 4xx that a rule knows to be final, and retries a greylisting 5xx', () => {
+    assert.equal(failureOutcome(attempt('450 4.1.1 <a@x.test>: Recipient address rejected: User unknown in local recipient table', { code: 450, status: '4.1.1' })).kind, 'permanent');
+    assert.equal(failureOutcome(attempt('550 5.7.1 Greylisted, please try again later', { code: 550, status: '5.7.1' })).kind, 'temporary');
   });
 
-  it('5xx is permanent', () => {
-    for (const code of [500, 550, 552, 554, 599]) assert.equal(classifySmtpReply(code), 'permanent');
+  it('retries a mailbox full 452 and a failure without any reply', () => {
+    assert.equal(failureOutcome(attempt('452 4.2.2 mailbox full', { code: 452, status: '4.2.2' })).kind, 'temporary');
+    assert.equal(failureOutcome(attempt('connect ECONNREFUSED 127.0.0.1:25')).kind, 'temporary');
   });
 
-  it('anything else (3xx, 1xx) is temporary, never delivered', () => {
-    for (const code of [354, 334, 199, 0]) assert.equal(classifySmtpReply(code), 'temporary');
-  });
-
-  it('agrees with parseSmtpReply on real replies', () => {
-    assert.equal(classifySmtpReply(parseSmtpReply('550 5.1.1 no such user')!.code), 'permanent');
-    assert.equal(classifySmtpReply(parseSmtpReply('451 4.7.1 later')!.code), 'temporary');
-    assert.equal(classifySmtpReply(parseSmtpReply('250 ok')!.code), 'delivered');
+  it('reads the code and status from the reply text when the attempt has none (a greeting)', () => {
+    const outcome = failureOutcome(attempt('554 5.7.1 Service unavailable; client host blocked using zen.spamhaus.org'));
+    assert.equal(outcome.kind, 'permanent');
+    assert.equal(classificationOf(outcome)?.reason, 'blocked');
   });
 });
