@@ -47,7 +47,7 @@ export const MTA_PHRASE_RULES: readonly BounceRule[] = [
   // Before "spam": "JunkMail rejected - 192.0.2.1 is listed at an RBL" is a list block, not a verdict on the content.
   {
     comment: 'Sending IP on a DNS blocklist ("blocked using", "listed at", RBL, DNSBL, blacklist)',
-    text: /blocked using|(is |are )?listed (at|on|in|by) |\bRBL\b|\bDNSBL|block ?list(ed)?|black ?list(ed)?/i,
+    text: /blocked using|(?<!not )listed (at|on|in|by) |\bRBL\b|\bDNSBL|block ?list(ed)?|black ?list(ed)?/i,
     reason: 'blocked',
   },
   { comment: 'Virus or malware found', text: /virus|malware|infected|trojan|malicious (content|attachment|link|url)/i, reason: 'virusdetected' },
@@ -121,8 +121,8 @@ export const MTA_PHRASE_RULES: readonly BounceRule[] = [
     reason: 'policyviolation',
   },
   {
-    comment: 'Message breaks RFC 5322 (bare LF, lines too long, missing or duplicate headers)',
-    text: /RFC ?(5322|2822|822|5321)|not (RFC|standards?)[- ]compliant|bare LF|lines? too long|line length exceeded|invalid (header|Message-ID)|missing (required )?(header|Date|Message-ID|From)|duplicate header|malformed (header|message)/i,
+    comment: 'Message breaks RFC 5322 (bare LF, Exchange BareLinefeedsAreIllegal, lines too long, missing or duplicate headers)',
+    text: /RFC ?(5322|2822|822|5321)|not (RFC|standards?)[- ]compliant|bare ?(LF|linefeeds?)|lines? too long|line length exceeded|invalid (header|Message-ID)|missing (required )?(header|Date|Message-ID|From)|duplicate header|malformed (header|message)/i,
     reason: 'notcompliantrfc',
   },
   {

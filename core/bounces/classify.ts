@@ -24,15 +24,16 @@ export interface Classification {
 }
 
 /**
- * Diagnostic texts are a line or two; a longer one is cut before matching so
- * that a hostile report cannot make the rules' `.{0,n}` and `.*` parts scan megabytes.
+ * Replies and diagnostic texts are a line or a few; a longer one is cut before
+ * it is read, so that a hostile report cannot make the rules' `.{0,n}` and `.*`
+ * parts, or the reading of the line, scan megabytes.
  */
-const MAX_TEXT_MATCHED = 2000;
+const MAX_REPLY_CHARS = 2000;
 
 /** The first rule that matches `input` decides; without one the reason is 'undefined' and the reply class decides. */
 export function classifyBounce(input: BounceInput): Classification {
   const code = input.code === undefined ? undefined : String(input.code);
-  const text = input.text.slice(0, MAX_TEXT_MATCHED);
+  const text = input.text.slice(0, MAX_REPLY_CHARS);
   const rule = BOUNCE_RULES.find((candidate) => ruleMatches(candidate, code, input.status, text));
   const reason = rule?.reason ?? 'undefined';
   return {
@@ -50,7 +51,7 @@ function ruleMatches(rule: BounceRule, code: string | undefined, status: string 
   return true;
 }
 
-/** RFC 5321 4.2.1 and RFC 3463 2: the code's first digit, else the status class; nothing known is worth another try. */
+/** RFC 5321 4.2.1 and RFC 3463 2: the code's first digit, else the status class; with neither, retrying is the safe default. */
 function replyClassIsPermanent(code: string | undefined, status: string | undefined): boolean {
   return (code ?? status ?? '4').startsWith('5');
 }
@@ -68,7 +69,7 @@ const EMBEDDED_STATUS = new RegExp(`(?<![\\w.])(${STATUS})(?![\\w.])`);
 
 /** Splits "550-5.1.1 text" / "550 5.1.1 text" / "smtp; 550 5.1.1 text" (a DSN Diagnostic-Code) into code, status and text; the status may also come from elsewhere. */
 export function parseReplyLine(line: string): BounceInput {
-  const lines = line.split(/\r?\n/).map((part) => part.trim());
+  const lines = line.slice(0, MAX_REPLY_CHARS).split(/\r?\n/).map((part) => part.trim());
   const first = (lines[0] ?? '').replace(DIAGNOSTIC_PREFIX, '');
   const codeMatch = LEADING_CODE.exec(first);
 
@@ -77,8 +78,9 @@ export function parseReplyLine(line: string): BounceInput {
     const afterCode = first.slice(codeMatch[0].length).trimStart();
     const statusMatch = LEADING_STATUS.exec(afterCode);
     const status = statusMatch?.[1];
+    const continuation = continuationPrefix(code, status);
     const text = [statusMatch ? afterCode.slice(statusMatch[0].length) : afterCode, ...lines.slice(1)]
-      .map((part) => part.replace(continuationPrefix(code, status), ''))
+      .map((part) => part.replace(continuation, ''))
       .join(' ')
       .replace(repeatedPrefix(code, status), ' ')
       .replace(/\s+/g, ' ')
