@@ -10,6 +10,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
+import { freePort } from '../../test/support/free-port.js';
+
+export { freePort };
 import { startMxServer, type TestMxServer } from '../../test/support/mx-server.js';
 
 export const SMTP_SINK = '/usr/sbin/smtp-sink';
@@ -25,17 +28,6 @@ export interface CountingSink {
 }
 
 /** A port free on 127.0.0.1 right now (for programs that need a port number up front). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 async function waitUntilListening(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -16,6 +16,7 @@ import type { EngagementDetails } from './types.js';
 export interface Engagement {
   kind: 'opened' | 'clicked' | 'unsubscribed';
   messageId: string;
+  /** '' for an open or a click of a message sent to several recipients: the one body names none of them. */
   recipient: string;
   details: EngagementDetails;
 }
@@ -32,11 +33,12 @@ export async function recordEngagement(deps: EngagementDeps, engagement: Engagem
   const view = await deps.status.get(engagement.messageId);
   if (!view) return 'unknown-message';
   const recipient = view.recipients.find((entry) => entry.address.toLowerCase() === engagement.recipient.toLowerCase());
-  if (!recipient) return 'unknown-recipient';
+  const messageLevel = engagement.recipient === '' && engagement.kind !== 'unsubscribed';
+  if (!recipient && !messageLevel) return 'unknown-recipient';
   const at = deps.now();
   const batch = new SpoolBatch();
-  deps.status.putEvent(batch, view.id, { type: engagement.kind, at, recipient: recipient.address, engagement: engagement.details });
-  const base = { messageId: view.id, ...(view.accountId === undefined ? {} : { accountId: view.accountId }), recipient: recipient.address, at };
+  deps.status.putEvent(batch, view.id, { type: engagement.kind, at, ...(recipient ? { recipient: recipient.address } : {}), engagement: engagement.details });
+  const base = { messageId: view.id, ...(view.accountId === undefined ? {} : { accountId: view.accountId }), recipient: recipient?.address ?? '', at };
   batch.afterCommit(() => {
     if (engagement.kind === 'opened') deps.events.emit('recipient:opened', { ...base, machine: engagement.details.machine === true });
     else if (engagement.kind === 'clicked') deps.events.emit('recipient:clicked', { ...base, url: engagement.details.url ?? '', machine: engagement.details.machine === true });
