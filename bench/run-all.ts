@@ -25,6 +25,8 @@ const benchmarks: { name: string; script: string; quick: string[] }[] = [
   { name: 'e2e', script: 'bench/e2e.ts', quick: ['--messages', '1000'] },
   { name: 'rest', script: 'bench/rest.ts', quick: ['--requests', '300', '--warmup', '50'] },
   { name: 'queue', script: 'bench/queue-scale.ts', quick: ['--messages', '500', '--schedule', '5s', '--observe', '60'] },
+  { name: 'tracking', script: 'bench/tracking.ts', quick: ['--messages', '200'] },
+  { name: 'scan', script: 'bench/scan.ts', quick: ['--small', '500', '--large', '20'] },
 ];
 const selected = values.only ? benchmarks.filter((benchmark) => values.only!.split(',').includes(benchmark.name)) : benchmarks;
 

@@ -22,6 +22,21 @@ export interface DomainDefaults {
   text_click_tracking?: boolean;
   unsubscribe_tracking?: boolean;
   test_mode?: boolean;
+  /** Content scanning for mail from this domain (the scan plugins); wins over the account's. */
+  scan?: ScanSettings;
+}
+
+/**
+ * Content scanning for one sending domain or account: each field left out
+ * falls back to the account's, then to the scan plugins' own settings.
+ */
+export interface ScanSettings {
+  /** The scan plugins that run (`scan-builtin`, `scan-rspamd`, ...); default: every enabled one; [] runs none. */
+  scanners?: readonly string[];
+  /** Spam score at or above which a message is refused (SpamAssassin; rspamd then too, instead of its own action). */
+  spam_threshold?: number;
+  /** Dangerous attachment types (executables, scripts, HTML forms, double extensions): refuse them, or allow them. */
+  attachments?: 'refuse' | 'allow';
 }
 
 export interface RecordCheck {

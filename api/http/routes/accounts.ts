@@ -11,9 +11,10 @@ import { readJson } from '../body.js';
 import type { AccountHealthReport, Intake } from '../../../core/intake.js';
 import type { ApiState } from '../auth.js';
 import { parseBody } from '../validation.js';
+import { ScanSettingsBody } from './domains.js';
 
 export const CreateAccountBody = z.strictObject({ name: z.string().min(1).max(100) });
-export const UpdateAccountBody = z.strictObject({ status: z.enum(['active', 'disabled']) });
+export const UpdateAccountBody = z.strictObject({ status: z.enum(['active', 'disabled']).optional(), scan: ScanSettingsBody.optional() });
 
 export function registerAccountRoutes(router: Router<ApiState>, intake: Intake): void {
   const admin = requireAdmin(intake);
@@ -35,8 +36,10 @@ export function registerAccountRoutes(router: Router<ApiState>, intake: Intake):
   });
 
   router.patch('/v1/accounts/:id', admin, async (ctx) => {
-    const { status } = parseBody(UpdateAccountBody, await readJson(ctx, limit));
-    ctx.body = accountView(await intake.accounts.setStatus(ctx.params.id!, status));
+    const { status, scan } = parseBody(UpdateAccountBody, await readJson(ctx, limit));
+    const id = ctx.params.id!;
+    if (scan) await intake.accounts.updateSettings(id, { scan });
+    ctx.body = accountView(status ? await intake.accounts.setStatus(id, status) : await intake.accounts.get(id));
   });
 
   router.post('/v1/accounts/:id/disable', admin, async (ctx) => {
