@@ -142,7 +142,7 @@ export const SETTINGS = {
       doc: 'largest JSON body (and the text fields of a multipart body together)' }),
     rateLimit: {
       requests: setting({ env: 'OUTPOST_API_RATE_LIMIT', default: '600', parse: parse.count(0),
-        doc: 'sends one account may make per window; beyond answers 429 rate_limited with Retry-After; 0 = no limit' }),
+        doc: 'sends one account may make per window, REST requests and SMTP transactions counted together; beyond, REST answers 429 rate_limited with Retry-After and SMTP 451 4.7.1; 0 = no limit' }),
       // Retry-After is in whole seconds, so a shorter window could not be told to a client
       windowMs: setting({ env: 'OUTPOST_API_RATE_WINDOW', default: '1m', parse: parse.durationAtLeast('1s'),
         doc: 'the window of `OUTPOST_API_RATE_LIMIT` (fixed windows on the clock)' }),

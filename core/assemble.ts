@@ -23,6 +23,7 @@ import { BUILTIN_PLUGINS } from '../plugins/index.js';
 import { AccountService } from './accounts/accounts.js';
 import { isAdminKey } from './accounts/admin-key.js';
 import { AccountHealth } from './accounts/account-health.js';
+import { SendRateLimit } from './accounts/send-rate-limit.js';
 import { AuthThrottle } from './accounts/auth-throttle.js';
 import { ReturnPathTokens } from './bounces/return-path.js';
 import { createDnsResolver } from './dns-resolver.js';
@@ -314,6 +315,7 @@ function inboundReceiver(options: ProcessOptions, services: StoreServices, hooks
 /** The Intake's members that are the same in a single process and in a worker: the services over the shared store. */
 function storeIntake(options: ProcessOptions, services: StoreServices, adminKey: string) {
   const { config, logger, store, now } = options;
+  const sendRateLimit = new SendRateLimit(store, config.api.rateLimit, now);
   return {
     config,
     logger,
@@ -327,6 +329,7 @@ function storeIntake(options: ProcessOptions, services: StoreServices, adminKey:
     suppressions: services.suppressions,
     webhooks: services.webhooks,
     authThrottle: new AuthThrottle(config.submission.authThrottle, store, now),
+    countSend: (accountId: string) => sendRateLimit.count(accountId),
     store,
     accountHealth: (accountId: string) => services.health.report(accountId),
   };

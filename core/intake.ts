@@ -58,6 +58,12 @@ export interface Intake {
    * until it is killed, and the same size would be read back at every restart.
    */
   checkQueueRoom(): void;
+  /**
+   * Counts one send (a REST request, an SMTP transaction) against the account's
+   * rate limit, shared by every front end and node; throws rate_limited (REST
+   * 429 with Retry-After, SMTP 451 4.7.1) past OUTPOST_API_RATE_LIMIT per window.
+   */
+  countSend(accountId: string): Promise<void>;
   /** Throws account_paused or domain_not_verified (their one reply texts) unless the account may send from `address`. */
   requireVerifiedSender(accountId: string, address: string): Promise<void>;
   /**

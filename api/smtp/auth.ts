@@ -28,15 +28,20 @@ export async function authenticateClient(context: SubmissionContext, auth: SMTPS
   const password = auth.password ?? '';
   const ip = session.remoteAddress;
   const claimed = claimedAccountId(username, password);
-  const keys = [`ip:${ip}`, ...(claimed ? [`account:${claimed}`] : [])];
+  const addressKey = `ip:${ip}`;
+  const accountKey = claimed ? `account:${claimed}` : undefined;
+  const keys = [addressKey, ...(accountKey ? [accountKey] : [])];
   const log = { session: session.id, ip, method: auth.method, username: username.slice(0, 64) };
-
-  const lockedMs = await intake.authThrottle.lockedFor(keys);
-  if (lockedMs > 0) {
+  const throttled = (lockedMs: number, whose: string) => {
     const minutes = Math.ceil(lockedMs / 60_000);
-    context.logger.warn({ ...log, lockedMs }, 'smtp submission: AUTH refused, locked out after repeated failures');
-    throw outpostError('auth_throttled', `too many failed AUTH attempts from this address or for this account; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`, { retryAfterSeconds: Math.ceil(lockedMs / 1000) });
-  }
+    context.logger.warn({ ...log, lockedMs, whose }, 'smtp submission: AUTH refused, locked out after repeated failures');
+    return outpostError('auth_throttled', `too many failed AUTH attempts ${whose}; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`, { retryAfterSeconds: Math.ceil(lockedMs / 1000) });
+  };
+
+  // the guessing address is locked out outright; an account is never locked against its own key
+  // (account ids are public in every key's prefix: a stranger could otherwise deny the key's holder)
+  const addressLockedMs = await intake.authThrottle.lockedFor([addressKey]);
+  if (addressLockedMs > 0) throw throttled(addressLockedMs, 'from this address');
 
   try {
     const account = await intake.accounts.authenticate(password);
@@ -50,8 +55,11 @@ export async function authenticateClient(context: SubmissionContext, auth: SMTPS
     if (!(isOutpostError(error, 'unauthorized'))) throw error;
   }
 
+  const accountLockedMs = accountKey ? await intake.authThrottle.lockedFor([accountKey]) : 0;
   const { delayMs, lockedOut } = await intake.authThrottle.recordFailure(keys);
   context.logger.warn({ ...log, claimedAccount: claimed, delayMs, lockedOut }, 'smtp submission: AUTH failed');
   if (delayMs > 0) await sleep(delayMs, undefined, { ref: false });
+  // wrong keys for a locked account keep getting 454, so guesses spread over many addresses learn nothing
+  if (accountLockedMs > 0) throw throttled(accountLockedMs, 'for this account');
   throw outpostError('unauthorized', FAILED);
 }

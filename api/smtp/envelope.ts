@@ -9,7 +9,8 @@
  */
 import { domainToASCII } from 'node:url';
 import { envelopeAddressProblem } from '../../core/address.js';
-import { outpostError } from '../../core/errors.js';
+import { isOutpostError, outpostError } from '../../core/errors.js';
+import type { Intake } from '../../core/intake.js';
 import type { SubmissionContext } from './session-state.js';
 
 /** The relay form an envelope path (what is between < and >) uses, as a phrase for a reply; undefined for a plain address. */
@@ -36,9 +37,12 @@ export function envelopeAddress(address: string): string {
   return `${address.slice(0, at)}@${domainToASCII(domain) || domain}`;
 }
 
-/** Checks MAIL FROM for the account `accountId`; throws the OutpostError to answer with. */
-export async function checkSender(context: SubmissionContext, accountId: string | undefined, rawAddress: string): Promise<void> {
-  if (!accountId) throw outpostError('auth_required', 'authenticate first (AUTH PLAIN or LOGIN, with your API key as the password)');
+/**
+ * Checks MAIL FROM for the account `accountId`, authenticated with `apiKey`; throws the
+ * OutpostError to answer with. The key is checked again for every transaction.
+ */
+export async function checkSender(context: SubmissionContext, accountId: string | undefined, apiKey: string | undefined, rawAddress: string): Promise<void> {
+  if (!accountId || apiKey === undefined) throw outpostError('auth_required', 'authenticate first (AUTH PLAIN or LOGIN, with your API key as the password)');
   if (rawAddress === '') {
     throw outpostError('sender_address_refused', 'the null sender <> is for bounces; give the sender address, on one of your verified domains');
   }
@@ -47,9 +51,25 @@ export async function checkSender(context: SubmissionContext, accountId: string 
   if (problem) throw outpostError('sender_address_refused', `sender ${problem}`);
   const intake = context.intake;
   if (!intake) throw outpostError('shutting_down');
-  // before the body is sent, as REST checks before reading it
+  await reauthenticate(intake, accountId, apiKey);
+  // before the body is sent, as REST checks before reading it; the send rate limit is REST's too
+  await intake.countSend(accountId);
   intake.checkQueueRoom();
   await intake.requireVerifiedSender(accountId, address);
+}
+
+/**
+ * The session's key must still open its account: a rotated key or a deleted account gets
+ * 535, a disabled account its own 550 (authenticate's forbidden, which says so).
+ */
+async function reauthenticate(intake: Intake, accountId: string, apiKey: string): Promise<void> {
+  try {
+    const account = await intake.accounts.authenticate(apiKey);
+    if (account.id === accountId) return;
+  } catch (error) {
+    if (!isOutpostError(error, 'unauthorized')) throw error;
+  }
+  throw outpostError('unauthorized', 'the key this session authenticated with no longer opens its account (rotated, or the account was deleted); nothing was sent: authenticate again with a current key');
 }
 
 /** Checks one RCPT TO; throws the OutpostError to answer with. */

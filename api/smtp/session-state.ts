@@ -38,6 +38,12 @@ export interface SubmissionSession {
   commandsWithoutAuth: number;
   /** A MAIL FROM was accepted and the transaction has not ended yet (shutdown lets these finish). */
   inTransaction: boolean;
+  /**
+   * The API key the session authenticated with, kept in memory only: each transaction
+   * checks it again, so a key rotated or an account disabled or deleted stops a session
+   * that authenticated before, as it stops the next REST call.
+   */
+  apiKey?: string;
 }
 
 export class SessionRegistry {

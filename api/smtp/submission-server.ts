@@ -68,14 +68,17 @@ export function createSubmissionServer(listener: ListenerName, certificate: TlsC
       const state = context.sessions.get(session.id);
       const work = () => authenticateClient(context, auth, session);
       (state ? state.deadlines.whileBusy(work) : work()).then(
-        (accountId) => callback(null, { user: accountId }),
+        (accountId) => {
+          if (state) state.apiKey = auth.password ?? undefined;
+          callback(null, { user: accountId });
+        },
         (error: unknown) => callback(fail(error, session.id)),
       );
     },
 
     onMailFrom(address, session, callback) {
       const state = context.sessions.get(session.id);
-      const work = () => checkSender(context, session.user as string | undefined, address.address);
+      const work = () => checkSender(context, session.user as string | undefined, state?.apiKey, address.address);
       (state ? state.deadlines.whileBusy(work) : work()).then(
         () => {
           if (state) {

@@ -8,14 +8,12 @@ import type Router from '@koa/router';
 import { accountIdOf, requireAccount } from '../auth.js';
 import type { Intake } from '../../../core/intake.js';
 import type { ApiState } from '../auth.js';
-import { SendAdmission } from '../send/admission.js';
 import { IDEMPOTENCY_KEY_HEADER, IdempotencyKeys, idempotencyKeyOf, requestFingerprint } from '../send/idempotency.js';
 import { readSendInput, type SendInput } from '../send/read-request.js';
 import { submitSend, type SendReceipt } from '../send/submit-send.js';
 import { UploadArea } from '../send/uploads.js';
 
 export function registerSendRoutes(router: Router<ApiState>, intake: Intake): void {
-  const admission = new SendAdmission(intake.store, intake.config.api.rateLimit, () => intake.checkQueueRoom());
   const idempotencyKeys = new IdempotencyKeys(intake.store, intake.logger);
   const uploads = new UploadArea(intake.uploadDirectory, intake.logger);
 
@@ -23,7 +21,8 @@ export function registerSendRoutes(router: Router<ApiState>, intake: Intake): vo
     const accountId = accountIdOf(ctx);
     // a paused account is told before it uploads anything
     await intake.accounts.requireSending(accountId);
-    await admission.admit(accountId);
+    await intake.countSend(accountId);
+    intake.checkQueueRoom();
     const idempotencyKey = idempotencyKeyOf(ctx.get(IDEMPOTENCY_KEY_HEADER));
     const input = await readSendInput(ctx, intake.config.api, uploads);
     try {

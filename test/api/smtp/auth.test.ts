@@ -2,10 +2,13 @@
  * SMTP AUTH against the real listener: the API key as password (PLAIN and
  * LOGIN, any user name or the account id), one reply and one timing for every
  * kind of failure, and throttling per client address and per account: a
- * growing delay, then a lockout that refuses even the right key.
+ * growing delay, then a lockout (an address's refuses even the right key; an
+ * account's refuses only wrong ones, so a stranger cannot lock its holder out);
+ * and the key checked again at every transaction.
  */
 import assert from 'node:assert/strict';
-import { createAccount } from '../../support/http.js';
+import { createAccount, request } from '../../support/http.js';
+import { TEST_ADMIN_KEY } from '../../support/outpost.js';
 import { RawSmtpClient } from '../../support/smtp-client.js';
 import { startSubmissionHarness, submissionTransport, type SubmissionHarness } from '../../support/submission.js';
 
@@ -105,16 +108,42 @@ describe('SMTP submission: AUTH', () => {
     assert.match((await (await session('127.0.0.2')).authPlain('x', harness.account.apiKey)).raw, /^235 /);
   });
 
-  it('locks an account out after failures spread over many addresses, other accounts unaffected', async () => {
+  it('after failures spread over many addresses, answers further wrong keys for that account 454, yet the right key still opens it', async () => {
     await start({ freeFailures: 10, delayMs: 1, lockoutFailures: 4 });
     const { id, apiKey } = harness.account;
     for (let address = 2; address <= 5; address++) {
       assert.match((await (await session(`127.0.0.${address}`)).authPlain(id, 'wrong')).raw, FAILED);
     }
-    assert.match((await (await session('127.0.0.6')).authPlain(id, apiKey)).raw, /^454 4\.7\.0 /);
-    // the same key without the account id as user name still names the account in its prefix
-    assert.match((await (await session('127.0.0.7')).authPlain('x', apiKey)).raw, /^454 4\.7\.0 /);
+    // a wrong key naming the account (the id is public in every key's prefix) is throttled...
+    const wrongKey = apiKey.slice(0, -4) + (apiKey.endsWith('AAAA') ? 'BBBB' : 'AAAA');
+    assert.match((await (await session('127.0.0.6')).authPlain(id, wrongKey)).raw, /^454 4\.7\.0 too many failed AUTH attempts for this account/);
+    // ...but a stranger's guesses cannot lock the key's holder out: the right key, from any address, is accepted
+    assert.match((await (await session('127.0.0.7')).authPlain(id, apiKey)).raw, /^235 /);
+    assert.match((await (await session('127.0.0.8')).authPlain('x', apiKey)).raw, /^235 /);
     const other = await createAccount(harness.server.outpost, 'other');
-    assert.match((await (await session('127.0.0.8')).authPlain('x', other.apiKey)).raw, /^235 /);
+    assert.match((await (await session('127.0.0.9')).authPlain('x', other.apiKey)).raw, /^235 /);
+  });
+
+  it('checks the key again at every MAIL FROM: a key rotated or an account disabled ends what an open session may send', async () => {
+    await start();
+    const { id, apiKey } = harness.account;
+    const client = await session();
+    assert.match((await client.authPlain(id, apiKey)).raw, /^235 /);
+    assert.equal((await client.command('MAIL FROM:<news@acme.test>')).code, 250);
+    assert.equal((await client.command('RSET')).code, 250);
+
+    const rotated = await request<{ api_key: string }>(harness.server.outpost, 'POST', `/v1/accounts/${id}/rotate-key`, { key: TEST_ADMIN_KEY });
+    assert.equal(rotated.status, 200, JSON.stringify(rotated.body));
+    const refused = await client.command('MAIL FROM:<news@acme.test>');
+    assert.match(refused.raw, /^535 5\.7\.8 the key this session authenticated with no longer opens its account.*authenticate again/);
+
+    const fresh = await session('127.0.0.2');
+    assert.match((await fresh.authPlain(id, rotated.body.api_key)).raw, /^235 /);
+    assert.equal((await fresh.command('MAIL FROM:<news@acme.test>')).code, 250);
+    assert.equal((await fresh.command('RSET')).code, 250);
+    const disabled = await request(harness.server.outpost, 'POST', `/v1/accounts/${id}/disable`, { key: TEST_ADMIN_KEY });
+    assert.equal(disabled.status, 200, JSON.stringify(disabled.body));
+    assert.match((await fresh.command('MAIL FROM:<news@acme.test>')).raw, /^550 5\.7\.1 account \w+ is disabled/);
+    assert.equal(harness.mx.messages.length, 0);
   });
 });

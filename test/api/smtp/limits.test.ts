@@ -1,7 +1,7 @@
 /**
  * The submission listeners' limits: a 20 MB message streamed with bounded
  * memory, SIZE, line length and header size enforced at DATA, connection
- * limits per address and in total, and the idle, command and transaction
+ * limits per address and in total, the send rate limit shared with REST, and the idle, command and transaction
  * timeouts against slow clients.
  */
 import assert from 'node:assert/strict';
@@ -129,6 +129,28 @@ describe('SMTP submission: limits', () => {
     assert.match((await sendData(client, 'From: news@acme.test\r\nTo: user@dest.test\r\nSubject: whole\r\n\r\nbody')).raw, /^250 2\.6\.0 /);
     const listed = await request<{ items: { subject: string }[] }>(harness.server.outpost, 'GET', '/v1/mail/messages', { key: harness.account.apiKey });
     assert.deepEqual(listed.body.items.map((item) => item.subject), ['whole']);
+  });
+
+  it('counts each transaction against the account\'s send rate limit, together with REST sends (451 4.7.1 past it)', async () => {
+    await start((config) => Object.assign(config.api.rateLimit, { requests: 3, windowMs: 3_600_000 }));
+    const client = await authenticated();
+    for (let index = 0; index < 2; index++) {
+      assert.equal((await client.command('MAIL FROM:<news@acme.test>')).code, 250);
+      assert.equal((await client.command('RSET')).code, 250);
+    }
+    const rest = await request(harness.server.outpost, 'POST', '/v1/mail/send', {
+      key: harness.account.apiKey,
+      json: { from: 'news@acme.test', to: ['user@dest.test'], subject: 'rest', text: 'hi', test_mode: true },
+    });
+    assert.equal(rest.status, 200, JSON.stringify(rest.body));
+    const limited = await client.command('MAIL FROM:<news@acme.test>');
+    assert.match(limited.raw, /^451 4\.7\.1 more than 3 sends in 3600 s \(OUTPOST_API_RATE_LIMIT.*REST and SMTP counted together.*retry after \d+ s/);
+    const restLimited = await request<{ code: string }>(harness.server.outpost, 'POST', '/v1/mail/send', {
+      key: harness.account.apiKey,
+      json: { from: 'news@acme.test', to: ['user@dest.test'], subject: 'rest', text: 'hi', test_mode: true },
+    });
+    assert.equal(restLimited.status, 429);
+    assert.equal(restLimited.body.code, 'rate_limited');
   });
 
   it('limits connections per client address and in total (421 4.7.0)', async () => {
