@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { BounceReason } from '../config/bounce-rules.js';
-import type { ReportDetails } from './status/types.js';
+import type { ReportDetails } from './status/details.js';
 
 /** One delivery attempt as recorded in a recipient's log. */
 export interface AttemptRecord {

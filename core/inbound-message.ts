@@ -14,6 +14,8 @@ export interface InboundRecipient {
    * the recipient it was issued for. Absent for postmaster@ and abuse@.
    */
   readonly returnPath?: { readonly messageId: string; readonly recipient?: string };
+  /** What the address is for: a return path (bounces, complaints) or a message's List-Unsubscribe mailto:. */
+  readonly purpose?: 'bounce' | 'unsubscribe';
 }
 
 export interface InboundMessage {

@@ -6,7 +6,7 @@
 import { Headers } from '@zone-eu/mailsplit';
 import addressparser from 'nodemailer/lib/addressparser';
 import { domainOf } from './address.js';
-import type { ScanDetails } from './status/types.js';
+import type { ScanDetails } from './status/details.js';
 
 /** Where a recipient stands. Only queued and deferred are still in the spool. */
 export type RecipientState = 'queued' | 'deferred' | 'delivered' | 'bounced' | 'complained' | 'rejected' | 'suppressed' | 'test';

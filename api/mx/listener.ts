@@ -59,7 +59,8 @@ export class MxListener implements FrontEnd {
   static async bind(config: OutpostConfig, logger: Logger): Promise<MxListener> {
     if (config.mx.port === 'off') return new MxListener(undefined, config, logger);
     const certificate = await loadTlsCertificate(config, logger);
-    let listener: MxListener | undefined;
+    // the handlers reach the listener built just below; none runs before listen()
+    const self = (): MxListener => listener;
     const options: SMTPServerOptions = {
       name: config.hostname,
       banner: 'Outpost MX (bounces and complaints only)',
@@ -80,16 +81,16 @@ export class MxListener implements FrontEnd {
       maxRecipients: config.mx.maxRecipients,
       socketTimeout: config.mx.idleTimeoutMs,
       closeTimeout: config.shutdownGraceMs,
-      onConnect: (session, callback) => listener!.admit(session, callback),
+      onConnect: (session, callback) => self().admit(session, callback),
       onMailFrom: (_address, _session, callback) => callback(),
-      onRcptTo: (address, session, callback) => listener!.checkRecipient(address.address, session, callback),
-      onData: (stream, session, callback) => listener!.receive(stream, session, callback),
-      onClose: (session) => listener!.release(session),
+      onRcptTo: (address, session, callback) => self().checkRecipient(address.address, session, callback),
+      onData: (stream, session, callback) => self().receive(stream, session, callback),
+      onClose: (session) => self().release(session),
     };
     const server = new SMTPServer(options);
     server.server.on('connection', (socket: Socket) => socket.setNoDelay(true));
     server.on('error', (error: Error & { code?: string }) => logger.debug({ err: error.message, code: error.code }, 'mx: connection error'));
-    listener = new MxListener(server, config, logger);
+    const listener = new MxListener(server, config, logger);
     await listen(server.server, config.smtpHost, config.mx.port, 'OUTPOST_MX_PORT');
     return listener;
   }

@@ -6,6 +6,7 @@
  * costs the same hash as a known one.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { ScanSettings } from '../domains/domain-record.js';
 import { outpostError } from '../errors.js';
 import { KeyedSerializer } from '../store/keyed-serializer.js';
 import type { SharedCollection, SharedStore } from '../store/shared-store.js';
@@ -21,6 +22,8 @@ export interface Account {
   /** Hex SHA-256 of the key's secret part. */
   keyHash: string;
   keyRotatedAt: number;
+  /** Content scanning the admin set for the account; a sending domain's own settings win. */
+  scan?: ScanSettings;
 }
 
 /** What the admin API shows: never the hash. */
@@ -31,6 +34,7 @@ export interface AccountView {
   paused_reason?: string;
   created_at: string;
   key_rotated_at: string;
+  scan?: ScanSettings;
 }
 
 export function accountView(account: Account): AccountView {
@@ -41,6 +45,7 @@ export function accountView(account: Account): AccountView {
     ...(account.status === 'paused' && account.pausedReason ? { paused_reason: account.pausedReason } : {}),
     created_at: new Date(account.createdAt).toISOString(),
     key_rotated_at: new Date(account.keyRotatedAt).toISOString(),
+    ...(account.scan ? { scan: account.scan } : {}),
   };
 }
 
@@ -101,8 +106,17 @@ export class AccountService {
   /** Sets the status; back to active (enable, resume) clears a pause. */
   setStatus(id: string, status: Account['status']): Promise<Account> {
     return this.update(id, async () => {
-      const { pausedReason: _cleared, ...current } = await this.get(id);
-      const account: Account = { ...current, status };
+      const account: Account = { ...(await this.get(id)), status };
+      delete account.pausedReason;
+      await this.accounts.put(id, account);
+      return account;
+    });
+  }
+
+  /** Replaces the account's settings that are given (content scanning); the others stay. */
+  updateSettings(id: string, settings: { scan?: ScanSettings }): Promise<Account> {
+    return this.update(id, async () => {
+      const account: Account = { ...(await this.get(id)), ...(settings.scan ? { scan: settings.scan } : {}) };
       await this.accounts.put(id, account);
       return account;
     });

@@ -72,9 +72,15 @@ export class ReturnPathTokens {
     return { messageId };
   }
 
-  /** The token inside an address `bounce+<token>@...`, or undefined for any other address. */
-  static tokenOf(address: string): string | undefined {
-    return /^bounce\+([^@]+)@/i.exec(address)?.[1];
+  /** The unsubscribe address of a message (List-Unsubscribe's mailto:), on its return-path domain. */
+  unsubscribeAddress(messageId: string, createdAt: number, returnPathDomain: string): string {
+    return `unsubscribe+${this.token(messageId, createdAt)}@${returnPathDomain}`;
+  }
+
+  /** `bounce` or `unsubscribe` and the token, for an address Outpost may have issued; undefined for any other. */
+  static parse(address: string): { purpose: 'bounce' | 'unsubscribe'; token: string } | undefined {
+    const match = /^(bounce|unsubscribe)\+([^@]+)@/i.exec(address);
+    return match ? { purpose: match[1]!.toLowerCase() as 'bounce' | 'unsubscribe', token: match[2]! } : undefined;
   }
 
   private signature(messageId: string, expiryDay: string): string {

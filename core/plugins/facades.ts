@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/accounts.js';
 import type { ReturnPathTokens } from '../bounces/return-path.js';
 import { dkimSignature } from '../domains/dkim-signer.js';
-import type { DomainRecord } from '../domains/domain-record.js';
+import type { DomainRecord, ScanSettings } from '../domains/domain-record.js';
 import { returnPathDomain } from '../domains/dns-records.js';
 import type { DomainService } from '../domains/domains.js';
 import { isOutpostError } from '../errors.js';
@@ -49,16 +49,22 @@ export interface FacadeServices {
   logger: Logger;
 }
 
+/** A copy a plugin cannot change the stored settings through. */
+function frozenScan(scan: ScanSettings): Readonly<ScanSettings> {
+  return Object.freeze({ ...scan, ...(scan.scanners ? { scanners: Object.freeze([...scan.scanners]) } : {}) });
+}
+
 export function pluginFacades(services: FacadeServices): PluginFacades {
   const { domains } = services;
   const sendingDomain = (record: DomainRecord): SendingDomain =>
     Object.freeze({
       name: record.domain,
       returnPathDomain: returnPathDomain(record.domain),
-      defaults: Object.freeze({ ...record.defaults }),
+      defaults: Object.freeze({ ...record.defaults, ...(record.defaults.scan ? { scan: frozenScan(record.defaults.scan) } : {}) }),
       signingKey: Object.freeze({ selector: record.dkim.active.selector, algorithm: record.dkim.active.algorithm }),
       signDkim: (headerBlock: Buffer, body: Buffer, signedHeaders: readonly string[]) => dkimSignature(headerBlock, body, domains.signingKeyFor(record), signedHeaders),
       returnPathFor: (message: { id: string; createdAt: number }) => services.tokens.address(message.id, message.createdAt, returnPathDomain(record.domain)),
+      unsubscribeAddressFor: (message: { id: string; createdAt: number }) => services.tokens.unsubscribeAddress(message.id, message.createdAt, returnPathDomain(record.domain)),
     });
 
   return {
@@ -75,7 +81,7 @@ export function pluginFacades(services: FacadeServices): PluginFacades {
       async get(accountId) {
         try {
           const account = await services.accounts.get(accountId);
-          return Object.freeze({ id: account.id, name: account.name, status: account.status });
+          return Object.freeze({ id: account.id, name: account.name, status: account.status, ...(account.scan ? { scan: frozenScan(account.scan) } : {}) });
         } catch (error) {
           if (isOutpostError(error, 'not_found')) return undefined;
           throw error;

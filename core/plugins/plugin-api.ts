@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import type { SettingsTable, ValuesOf } from '../../config/setting.js';
-import type { DomainDefaults } from '../domains/domain-record.js';
+import type { DomainDefaults, ScanSettings } from '../domains/domain-record.js';
 import type { EventListener, EventName } from '../events.js';
 import type { RecipientState } from '../message.js';
 import type { ReportResult } from '../status/report.js';
@@ -25,7 +25,7 @@ export type { PipelineMessage, PipelineRecipient, DeliveryOptions, MessageAuthor
 export type { InboundMessage, InboundRecipient } from '../inbound-message.js';
 export type { DeliveryGroup } from '../send/delivery-group.js';
 export type { OutpostEvents, AttemptRecord } from '../events.js';
-export type { DomainDefaults } from '../domains/domain-record.js';
+export type { DomainDefaults, ScanSettings } from '../domains/domain-record.js';
 export type { SuppressionReason } from '../suppressions/suppressions.js';
 export type { BounceReason } from '../../config/bounce-rules.js';
 export { classifyBounce, parseReplyLine, type BounceInput, type Classification } from '../bounces/classify.js';
@@ -54,6 +54,8 @@ export interface SendingDomain {
    * the inbound MX listener takes reports for it.
    */
   returnPathFor(message: { id: string; createdAt: number }): string;
+  /** The `mailto:` address of List-Unsubscribe for this message: mail to it arrives on the inbound MX as an `unsubscribe` recipient. */
+  unsubscribeAddressFor(message: { id: string; createdAt: number }): string;
 }
 
 export interface SendingDomains {
@@ -73,6 +75,8 @@ export interface PluginAccount {
   readonly name: string;
   /** paused: its sending is stopped (bounce or complaint rate over a threshold) until an admin resumes it. */
   readonly status: 'active' | 'disabled' | 'paused';
+  /** Content scanning the admin set for the account (PATCH /v1/accounts/:id); a sending domain's own wins. */
+  readonly scan?: Readonly<ScanSettings>;
 }
 
 export interface Accounts {
@@ -195,12 +199,12 @@ export type PluginRouteHandler = (request: PluginHttpRequest) => PluginHttpRespo
 
 /**
  * HTTP routes on Outpost's HTTP listener, under the plugin's own prefix
- * `/<plugin name>` (tracking and unsubscribe links point there, below
+ * `/<httpPrefix or plugin name>` (tracking and unsubscribe links point there, below
  * OUTPOST_PUBLIC_URL). A handler that throws is answered 500 with the registry's
  * error shape and logged; it never takes the server down.
  */
 export interface PluginHttp {
-  /** `/<plugin name>`: where this plugin's routes live. */
+  /** `/<prefix>`: where this plugin's routes live. */
   readonly prefix: string;
   /** The absolute URL of `path` below the prefix, on OUTPOST_PUBLIC_URL (for links in mail). */
   urlFor(path: string): string;
@@ -262,6 +266,11 @@ export interface OutpostPlugin<Settings extends SettingsTable = SettingsTable> {
   name: string;
   /** The plugin's settings (see `setting`): each with its variable, default, parser and doc. */
   settings?: Settings;
+  /**
+   * Where the plugin's HTTP routes live, `/<httpPrefix>/...` (default: its name). A short
+   * prefix keeps links in mail short (the tracking plugin uses `t`); two plugins cannot share one.
+   */
+  httpPrefix?: string;
   register(api: PluginApi<Settings>): void | Promise<void>;
 }
 

@@ -56,11 +56,13 @@ function checkDefinition(plugin: OutpostPlugin): void {
 
 function pluginApi(plugin: OutpostPlugin, host: PluginHost): PluginApi {
   const settings: SettingsTable = plugin.settings ?? {};
+  const prefix = plugin.httpPrefix ?? plugin.name;
+  if (plugin.httpPrefix !== undefined) host.routes.claim(plugin.name, prefix);
   const http: PluginHttp = {
-    prefix: `/${plugin.name}`,
-    urlFor: (path) => `${host.identity.publicUrl.replace(/\/+$/, '')}/${plugin.name}${path.startsWith('/') ? path : `/${path}`}`,
-    get: (path, handler) => host.routes.add(plugin.name, 'GET', path, handler),
-    post: (path, handler) => host.routes.add(plugin.name, 'POST', path, handler),
+    prefix: `/${prefix}`,
+    urlFor: (path) => `${host.identity.publicUrl.replace(/\/+$/, '')}/${prefix}${path.startsWith('/') ? path : `/${path}`}`,
+    get: (path, handler) => host.routes.add(plugin.name, prefix, 'GET', path, handler),
+    post: (path, handler) => host.routes.add(plugin.name, prefix, 'POST', path, handler),
   };
   return {
     name: plugin.name,

@@ -51,12 +51,12 @@ export class InboundReceiver {
     const at = address.lastIndexOf('@');
     const local = address.slice(0, at).toLowerCase();
     const domain = address.slice(at + 1).toLowerCase();
-    const token = ReturnPathTokens.tokenOf(address);
-    if (token !== undefined && domain.startsWith('bounce.')) {
-      const check = this.deps.tokens.verify(token);
+    const issued = ReturnPathTokens.parse(address);
+    if (issued !== undefined && domain.startsWith('bounce.')) {
+      const check = this.deps.tokens.verify(issued.token);
       if ('problem' in check) throw outpostError('return_path_unknown', `<${address}>: no such return path (${check.problem === 'expired' ? 'it has expired' : 'it is not one Outpost issued'})`);
       if (!(await this.deps.knowsMessage(check.messageId))) throw outpostError('return_path_unknown', `<${address}>: no such return path (its message is unknown here)`);
-      return { address, returnPath: { messageId: check.messageId } };
+      return { address, returnPath: { messageId: check.messageId }, purpose: issued.purpose };
     }
     if (at > 0 && ROLE_ADDRESSES.has(local) && (await this.isOwnDomain(domain))) return { address };
     throw outpostError('relay_refused', `<${address}>: this server takes mail only for the return paths of messages Outpost sent, and postmaster@ and abuse@ of its own domains; it relays nothing`);

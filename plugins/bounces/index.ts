@@ -17,7 +17,8 @@ const MAX_REPORTED_RECIPIENTS = 100;
 
 /** The one message a report is about: named by the return path it was sent to, else by a verified token quoted in it. */
 function messageIdOf(api: PluginApi, message: InboundMessage, report: ParsedReport): string | undefined {
-  const named = new Set(message.recipients.flatMap((recipient) => (recipient.returnPath ? [recipient.returnPath.messageId] : [])));
+  // mail to a List-Unsubscribe address is the tracking plugin's, not a report
+  const named = new Set(message.recipients.flatMap((recipient) => (recipient.returnPath && recipient.purpose !== 'unsubscribe' ? [recipient.returnPath.messageId] : [])));
   if (named.size === 0) {
     for (const token of report.tokens) {
       const verified = api.returnPaths.verify(token);
@@ -28,16 +29,19 @@ function messageIdOf(api: PluginApi, message: InboundMessage, report: ParsedRepo
 }
 
 /**
- * Each reported recipient that is a recipient of the message; a bounce text that names no
- * address of the message, about a message sent to one recipient, is about that one.
+ * Each reported recipient that is a recipient of the message. A report that names no address of
+ * a message sent to one recipient is about that one when its addresses are a guess or hidden: a
+ * text bounce (read from prose, or a forward's address) and a complaint (feedback loops redact
+ * the recipient). A DSN names its recipients in fields, so a DSN naming someone else changes nothing.
  */
-function attribute(reported: readonly ReportedRecipient[], sentTo: readonly string[]): { recipient: string; reported: ReportedRecipient }[] {
+function attribute(kind: ParsedReport['kind'], reported: readonly ReportedRecipient[], sentTo: readonly string[]): { recipient: string; reported: ReportedRecipient }[] {
   const sent = new Map(sentTo.map((address) => [address.toLowerCase(), address]));
   const matched = reported.flatMap((entry) => {
     const address = sent.get(entry.address.toLowerCase());
     return address ? [{ recipient: address, reported: entry }] : [];
   });
-  if (matched.length === 0 && sentTo.length === 1 && reported.length <= 1) return [{ recipient: sentTo[0]!, reported: reported[0] ?? { address: sentTo[0]! } }];
+  const guessed = kind === 'bounce' || kind === 'arf' || reported.length === 0;
+  if (matched.length === 0 && guessed && sentTo.length === 1 && reported.length <= 1) return [{ recipient: sentTo[0]!, reported: reported[0] ?? { address: sentTo[0]! } }];
   return matched;
 }
 
@@ -54,6 +58,7 @@ export default definePlugin({
     api.addHook('mx:message', async (message) => {
       const report = await parseReport(message.raw, { maxRecipients: MAX_REPORTED_RECIPIENTS });
       const log = { inbound: message.id, kind: report.kind, from: message.from, ip: message.remoteAddress };
+      if (message.recipients.every((recipient) => recipient.purpose === 'unsubscribe')) return verdict.continue();
       if (report.kind === 'autoreply' || report.kind === 'other') {
         reports.inc({ kind: report.kind, result: 'ignored' });
         api.logger.info(log, report.kind === 'autoreply' ? 'auto-reply received: not a bounce, nothing changes' : 'mail received that is neither a bounce nor a complaint; kept, nothing changes');
@@ -70,7 +75,7 @@ export default definePlugin({
 
       const details = { reportedAt: message.receivedAt };
       const results: ReportResult[] = [];
-      const targets = attribute(report.recipients, sent.recipients.map((recipient) => recipient.address));
+      const targets = attribute(report.kind, report.recipients, sent.recipients.map((recipient) => recipient.address));
       for (const { recipient, reported } of targets) {
         if (report.kind === 'arf') {
           const feedbackType = report.feedbackType ?? 'abuse';

@@ -17,7 +17,7 @@ const MAX_PLUGIN_BODY_BYTES = 64 * 1024;
 
 export function registerPluginRoutes(router: Router<ApiState>, intake: Intake): void {
   for (const route of intake.pluginRoutes) {
-    const prefix = `/${route.plugin}`;
+    const prefix = `/${route.prefix}`;
     const method = route.method === 'GET' ? router.get.bind(router) : router.post.bind(router);
     method(route.path, async (ctx) => {
       const body = route.method === 'POST' ? Buffer.from(await parse.text(ctx, { limit: MAX_PLUGIN_BODY_BYTES })) : Buffer.alloc(0);

@@ -105,7 +105,7 @@ describe('message status API', () => {
       const response = await get(account.apiKey, id);
       assert.equal(response.status, 200, JSON.stringify(response.body));
       const message = response.body;
-      assert.deepEqual(Object.keys(message).sort(), ['created_at', 'events', 'from', 'id', 'recipients', 'size', 'subject', 'tags']);
+      assert.deepEqual(Object.keys(message).sort(), ['created_at', 'engagement', 'events', 'from', 'id', 'recipients', 'size', 'subject', 'tags']);
       assert.equal(message.id, id);
       assert.equal(message.subject, 'Welcome aboard');
       assert.deepEqual(message.tags, ['welcome', 'q1']);

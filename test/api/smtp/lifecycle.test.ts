@@ -86,10 +86,10 @@ describe('SMTP submission: listeners in Outpost', () => {
     assert.equal(listeners.listeners.submission_tls!.listening, false);
   });
 
-  it('with both ports off, binds nothing and generates no certificate', async () => {
+  it('with every SMTP port off (587, 465 and the inbound MX), binds nothing and generates no certificate', async () => {
     const dataDir = await makeDataDir();
     scratch.push(dataDir);
-    const outpost = await start({ OUTPOST_SUBMISSION_PORT: 'off', OUTPOST_SUBMISSION_TLS_PORT: 'off' }, dataDir);
+    const outpost = await start({ OUTPOST_SUBMISSION_PORT: 'off', OUTPOST_SUBMISSION_TLS_PORT: 'off', OUTPOST_MX_PORT: 'off' }, dataDir);
     assert.equal(outpost.submissionAddress, undefined);
     assert.equal(outpost.submissionTlsAddress, undefined);
     await assert.rejects(stat(path.join(dataDir, 'tls')), { code: 'ENOENT' });

@@ -163,7 +163,7 @@ describe('bounces and complaints', function () {
     const answer = await report(returnPath, dsn(returnPath, 'b@dest.test', '550 5.1.1 <b@dest.test>: Recipient address rejected: User unknown in virtual mailbox table', '5.1.1'));
     assert.match(answer, /^250 2\.6\.0 Ok: received as /);
     const bounced = await recipient(receipt.id, 'b@dest.test');
-    assert.deepEqual([bounced.status, bounced.reason, bounced.bounce_type, bounced.remote_mta], ['bounced', 'userunknown', 'hard', 'dns; store.dest.test']);
+    assert.deepEqual([bounced.status, bounced.reason, bounced.bounce_type, bounced.remote_mta], ['bounced', 'userunknown', 'hard', 'store.dest.test']);
     assert.match(String(bounced.diagnostic_code), /5\.1\.1/);
     assert.ok(bounced.reported_at);
     assert.equal((await recipient(receipt.id, 'a@dest.test')).status, 'delivered', 'the other recipient is untouched');
@@ -219,6 +219,38 @@ describe('bounces and complaints', function () {
     } finally {
       client.close();
     }
+  });
+
+  it('survives hostile reports: one naming another account\'s recipient, a 1,000-recipient DSN, garbage and a bounce of a bounce change nothing they should not', async () => {
+    await setUp();
+    const receipt = await send(['a@dest.test']);
+    await waitForStatus(server.outpost, receipt.id, allFinal);
+    const returnPath = mx.messages[0]!.mailFrom;
+    const other = await createAccount(server.outpost, 'other');
+    await addVerifiedDomain(server.outpost, dns, other.apiKey, 'other.test');
+    const theirs = await server.outpost.submit({ from: 'news@other.test', to: ['victim@dest.test'], raw: rawMessage({ from: 'news@other.test', to: ['victim@dest.test'], subject: 'x' }), source: 'api', accountId: other.id });
+    await waitForStatus(server.outpost, theirs.id, allFinal);
+
+    // our return path, their recipient: not ours to touch
+    assert.match(await report(returnPath, dsn(returnPath, 'victim@dest.test', '550 5.1.1 user unknown', '5.1.1')), /^250 /);
+    // 1,000 recipients, ours among them at the end: only the first ones are read, ours stays as it was
+    const many = dsn(returnPath, 'a@dest.test', '550 5.1.1 user unknown', '5.1.1').replace(
+      'Final-Recipient: rfc822; a@dest.test',
+      Array.from({ length: 1000 }, (_, index) => `Final-Recipient: rfc822; x${index}@dest.test\r\nAction: failed\r\nStatus: 5.1.1\r\n`).join('\r\n') + '\r\nFinal-Recipient: rfc822; a@dest.test',
+    );
+    assert.match(await report(returnPath, many), /^250 /);
+    // garbage bytes and a report that quotes a report
+    assert.match(await report(returnPath, `Content-Type: multipart/report; boundary="x"\r\n\r\n--x\r\n${'\u0000\u00ff'.repeat(5000)}`), /^250 /);
+    assert.match(await report('postmaster@outpost.test', dsn('postmaster@outpost.test', 'MAILER-DAEMON@mx.dest.test', '550 5.1.1 no such user', '5.1.1')), /^250 /);
+
+    const view = await request<{ recipients: { address: string; status: string }[] }>(server.outpost, 'GET', `/v1/mail/messages/${theirs.id}`, { key: other.apiKey });
+    assert.equal(view.body.recipients[0]!.status, 'delivered', 'another account\'s recipient is untouched');
+    assert.equal((await recipient(receipt.id, 'a@dest.test')).status, 'delivered');
+    assert.equal((await suppression('victim@dest.test')).status, 404);
+    assert.equal((await request(server.outpost, 'GET', '/v1/suppressions/victim%40dest.test', { key: other.apiKey })).status, 404);
+    // still serving
+    const next = await send(['b@dest.test']);
+    await waitForStatus(server.outpost, next.id, allFinal);
   });
 
   it('pauses an account whose hard bounce rate crosses the threshold, refuses its sends with account_paused, and sends again once an admin resumes it', async () => {

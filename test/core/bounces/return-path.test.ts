@@ -15,7 +15,7 @@ describe('ReturnPathTokens', () => {
     const address = tokens.address(messageId, now, 'bounce.acme.test');
     assert.match(address, /^bounce\+[0-9a-z]{25}\.[0-9a-z]+\.[a-z2-7]{10}@bounce\.acme\.test$/);
     assert.ok(address.split('@')[0]!.length <= 64, 'a local part fits RFC 5321');
-    assert.deepEqual(tokens.verify(ReturnPathTokens.tokenOf(address)!), { messageId });
+    assert.deepEqual(tokens.verify(ReturnPathTokens.parse(address)!.token), { messageId });
   });
 
   it('reads a token whatever case an MTA gave the local part', () => {
@@ -39,8 +39,10 @@ describe('ReturnPathTokens', () => {
     assert.deepEqual(tokens.verify(token), { problem: 'expired' });
   });
 
-  it('finds the token only in bounce+ addresses', () => {
-    assert.equal(ReturnPathTokens.tokenOf('bounce+abc.def.ghi@bounce.x.test'), 'abc.def.ghi');
-    assert.equal(ReturnPathTokens.tokenOf('postmaster@outpost.test'), undefined);
+  it('finds the token and its purpose only in bounce+ and unsubscribe+ addresses', () => {
+    assert.deepEqual(ReturnPathTokens.parse('bounce+abc.def.ghi@bounce.x.test'), { purpose: 'bounce', token: 'abc.def.ghi' });
+    assert.deepEqual(ReturnPathTokens.parse('Unsubscribe+abc.def.ghi@bounce.x.test'), { purpose: 'unsubscribe', token: 'abc.def.ghi' });
+    assert.equal(ReturnPathTokens.parse('postmaster@outpost.test'), undefined);
+    assert.equal(ReturnPathTokens.parse('news+abc@bounce.x.test'), undefined);
   });
 });

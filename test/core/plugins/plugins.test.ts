@@ -142,7 +142,7 @@ describe('plugins', () => {
     await assert.rejects(startOutpost({ dnsAddress: dns.address, deliveryPort: mx.port, omitBuiltinPlugins: ['dkim'] }), (error: unknown) => {
       assert.ok(isOutpostError(error, 'config_invalid'));
       assert.equal(error.code, 'config_invalid');
-      assert.match(error.message, /no built-in plugin named "dkim"; the built-ins are message-headers, sender-domain, suppression, dkim-sign, return-path, webhooks, bounces/);
+      assert.match(error.message, /no built-in plugin named "dkim"; the built-ins are message-headers, sender-domain, .*dkim-sign, .*bounces$/);
       return true;
     });
   });
