@@ -17,6 +17,17 @@ export const CreateDomainBody = z.strictObject({
   dkim_algorithm: z.enum(['rsa', 'ed25519']).optional(),
 });
 
+/** Content scanning for a domain or an account (the scan plugins); fields left out fall back. */
+export const ScanSettingsBody = z.strictObject({
+  scanners: z
+    .array(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a scan plugin\'s name, e.g. scan-builtin or scan-rspamd'), 'must be an array of scan plugin names')
+    .max(32)
+    .optional()
+    .describe('the scan plugins that run (scan-builtin, scan-rspamd, scan-spamassassin, scan-clamav); [] runs none; left out: every enabled one'),
+  spam_threshold: z.number('must be a number').min(-1000).max(100000).optional().describe('spam score at or above which a message is refused'),
+  attachments: z.enum(['refuse', 'allow'], 'must be refuse or allow').optional().describe('dangerous attachment types (executables, scripts, HTML forms, double extensions): refuse or allow'),
+});
+
 export const DomainDefaultsBody = z.strictObject({
   require_tls: z.boolean().optional(),
   verify_cert: z.boolean().optional(),
@@ -25,6 +36,7 @@ export const DomainDefaultsBody = z.strictObject({
   text_click_tracking: z.boolean().optional(),
   unsubscribe_tracking: z.boolean().optional(),
   test_mode: z.boolean().optional(),
+  scan: ScanSettingsBody.optional(),
 });
 
 export const RotateDkimBody = z.strictObject({ dkim_algorithm: z.enum(['rsa', 'ed25519']).optional() });

@@ -172,7 +172,7 @@ describe('sending domains', () => {
     assert.equal(result.dkim.results[0]?.signingDomain, 'acme.test');
     assert.equal(result.spf && result.spf.status.result, 'pass');
     assert.equal(result.dmarc && result.dmarc.status.result, 'pass');
-    assert.match(mx.messages[0]!.mailFrom, new RegExp(`^bounce\\+${sent.body.id}@bounce\\.acme\\.test$`));
+    assert.match(mx.messages[0]!.mailFrom, new RegExp(`^bounce\\+${sent.body.id}\\.[0-9a-z]+\\.[a-z2-7]{10}@bounce\\.acme\\.test$`));
   });
 
   it('signs with an Ed25519 key when the domain asks for one (RFC 8463)', async () => {
