@@ -50,6 +50,7 @@ import { Delivery } from './send/deliver.js';
 import { MxResolver } from './send/mx-resolver.js';
 import { Scheduler } from './send/scheduler.js';
 import { InboundStore, type InboundEnvelope } from './spool/inbound.js';
+import { recoverQueue } from './spool/recover.js';
 import type { Spool } from './spool/spool.js';
 import { ClusterStatusStore } from './status/cluster-status-store.js';
 import { recordEngagement, type Engagement } from './status/engagement.js';
@@ -259,6 +260,25 @@ export interface SingleOptions extends CoreOptions {
 }
 
 /** One process doing everything: the core, the pipeline in front of it, and the Intake over both. */
+/**
+ * Recovers the queue from the spool, hands it and every later message to the scheduler, and
+ * starts re-checking verified domains every OUTPOST_DOMAIN_RECHECK_INTERVAL; the process
+ * that owns the spool (one process, or the primary) calls it once its core is up. Resolves
+ * with the re-check timer, for the stop to clear.
+ */
+export async function startDelivery(core: CoreParts): Promise<NodeJS.Timeout> {
+  const { spool, scheduler, events, logger, now, config, domains } = core;
+  const recovered = await recoverQueue(spool, logger);
+  for (const { messageId, reason } of recovered.quarantined) events.emit('spool:quarantined', { messageId, reason, at: now() });
+  spool.onQueued((recipients) => scheduler.add(recipients));
+  scheduler.add(recovered.recipients);
+  scheduler.start();
+  logger.info({ recovered: recovered.recipients.length, quarantined: recovered.quarantined.length }, 'queue recovered');
+  const domainRecheck = setInterval(() => void domains.reverifyAll(), config.domainRecheckIntervalMs);
+  domainRecheck.unref();
+  return domainRecheck;
+}
+
 export interface SingleParts extends CoreParts {
   pipeline: Pipeline;
   intake: Intake;

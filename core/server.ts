@@ -15,7 +15,7 @@ import type { OutpostConfig } from '../config/index.js';
 import type { Env } from '../config/setting.js';
 import type { AccountService } from './accounts/accounts.js';
 import { loadAdminKey } from './accounts/admin-key.js';
-import { assembleSingle, bindFrontEnds, listenersDown, type SingleParts } from './assemble.js';
+import { assembleSingle, bindFrontEnds, listenersDown, startDelivery, type SingleParts } from './assemble.js';
 import type { DomainService } from './domains/domains.js';
 import type { EventBus } from './events.js';
 import type { FrontEnd } from './intake.js';
@@ -24,7 +24,6 @@ import type { NewMessage } from './message.js';
 import type { QueueSizes } from './metrics.js';
 import type { OutpostPlugin } from './plugins/plugin-api.js';
 import type { Receipt } from './receive/queue.js';
-import { recoverQueue } from './spool/recover.js';
 import { Spool } from './spool/spool.js';
 import type { MessageStatusView } from './status/status-store.js';
 import { LevelSharedStore } from './store/level-shared-store.js';
@@ -95,7 +94,7 @@ export class Outpost {
         omitBuiltinPlugins: options.omitBuiltinPlugins ?? [],
       });
       const outpost = new Outpost(parts, frontEnds);
-      await outpost.startDelivery();
+      outpost.domainRecheck = await startDelivery(parts);
       for (const frontEnd of frontEnds) frontEnd.serve(parts.intake);
       logger.info({ listeners: outpost.addresses(), dataDir: config.dataDir }, 'outpost started');
       return outpost;
@@ -105,19 +104,6 @@ export class Outpost {
       await spool?.close();
       throw error;
     }
-  }
-
-  /** Recovers the queue from the spool, then hands it and every later message to the scheduler. */
-  private async startDelivery(): Promise<void> {
-    const { spool, scheduler, events, config, logger, now } = this.parts;
-    const recovered = await recoverQueue(spool, logger);
-    for (const { messageId, reason } of recovered.quarantined) events.emit('spool:quarantined', { messageId, reason, at: now() });
-    spool.onQueued((recipients) => scheduler.add(recipients));
-    scheduler.add(recovered.recipients);
-    scheduler.start();
-    logger.info({ recovered: recovered.recipients.length, quarantined: recovered.quarantined.length }, 'queue recovered');
-    this.domainRecheck = setInterval(() => void this.reverifyDomains(), config.domainRecheckIntervalMs);
-    this.domainRecheck.unref();
   }
 
   /** Checks every verified domain's records again (also run every OUTPOST_DOMAIN_RECHECK_INTERVAL). */

@@ -20,12 +20,11 @@ import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue } fro
 import type { OutpostConfig } from '../../config/index.js';
 import type { Env } from '../../config/setting.js';
 import { loadAdminKey } from '../accounts/admin-key.js';
-import { assembleCore, type CoreParts } from '../assemble.js';
+import { assembleCore, startDelivery, type CoreParts } from '../assemble.js';
 import type { EventName, OutpostEvents } from '../events.js';
 import { createLogger } from '../log.js';
 import type { QueuedMessage } from '../receive/queue.js';
 import type { InboundEnvelope } from '../spool/inbound.js';
-import { recoverQueue } from '../spool/recover.js';
 import type { Engagement } from '../status/engagement.js';
 import type { RecipientReport } from '../status/report.js';
 import { Spool } from '../spool/spool.js';
@@ -84,12 +83,13 @@ export class OutpostPrimary {
       store = config.redisUrl ? await RedisSharedStore.connect(config.redisUrl, logger, config.redisNamespace) : new LevelSharedStore(spool.db, spool.committer);
       // made once here, before any worker starts, so workers read the same files instead of racing to create them
       await loadAdminKey(config.adminKey, config.dataDir, (key, file) => process.stderr.write(`outpost: generated the admin key (kept in ${file}, shown only now): ${key}\n`));
-      if (config.submissionPort !== 'off' || config.submissionTlsPort !== 'off') await loadTlsCertificate(config, logger);
+      // made once here, so the workers (submission and MX listeners) never race to generate it
+      if (config.submissionPort !== 'off' || config.submissionTlsPort !== 'off' || config.mx.port !== 'off') await loadTlsCertificate(config, logger);
       await rm(path.join(config.dataDir, 'uploads'), { recursive: true, force: true });
       await mkdir(path.join(config.dataDir, 'uploads'), { recursive: true });
       const core = await assembleCore({ config, env: options.env ?? process.env, logger, now, spool, store, extraPlugins: [], omitBuiltinPlugins: [] });
       primary = new OutpostPrimary(core);
-      await primary.startDelivery();
+      primary.domainRecheck = await startDelivery(core);
       await primary.forkWorkers();
       logger.info({ workers: config.workers, listeners: primary.addresses(), dataDir: config.dataDir }, 'outpost started');
       return primary;
@@ -108,18 +108,6 @@ export class OutpostPrimary {
     clearInterval(this.queueTicker);
     clearInterval(this.domainRecheck);
     for (const entry of this.slots.values()) entry.worker.process.kill('SIGTERM');
-  }
-
-  private async startDelivery(): Promise<void> {
-    const { spool, scheduler, events, logger, now, config, domains } = this.core;
-    const recovered = await recoverQueue(spool, logger);
-    for (const { messageId, reason } of recovered.quarantined) events.emit('spool:quarantined', { messageId, reason, at: now() });
-    spool.onQueued((recipients) => scheduler.add(recipients));
-    scheduler.add(recovered.recipients);
-    scheduler.start();
-    logger.info({ recovered: recovered.recipients.length, quarantined: recovered.quarantined.length }, 'queue recovered');
-    this.domainRecheck = setInterval(() => void domains.reverifyAll(), config.domainRecheckIntervalMs);
-    this.domainRecheck.unref();
   }
 
   /** Forks every slot and resolves once each worker listens; the first that fails fails the start with its reason. */
