@@ -3,6 +3,10 @@
  * paused, and only from its own verified domains. The envelope sender, every From address and (if present) Sender
  * must all be on one; the From domain's defaults then fill the send options the message left
  * unset. Messages submitted from code without an account (DSNs) are not checked.
+ * Which addresses From and Sender hold is settled before any plugin runs: the validate
+ * stage lets through only one From and at most one Sender whose mailboxes every parser
+ * reads alike (core's one address rule, the one REST's `from` is checked by), so the
+ * addresses read here are the ones a receiver and its DMARC check will find.
  */
 import { definePlugin, verdict, type DeliveryOptions, type DomainDefaults } from 'outpost/plugin';
 

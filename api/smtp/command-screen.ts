@@ -17,7 +17,7 @@
  */
 import type { Logger } from 'pino';
 import { outpostError, isOutpostError, OutpostError } from '../../core/errors.js';
-import { relayFormOf } from './envelope.js';
+import { relayFormOf } from '../../core/address.js';
 import { coalesceReplies } from './reply-coalescing.js';
 import { ENHANCED_STATUS, replyText } from './replies.js';
 import type { SubmissionSession } from './session-state.js';

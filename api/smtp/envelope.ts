@@ -2,8 +2,9 @@
  * MAIL FROM and RCPT TO of an authenticated submission. Outpost sends for its
  * accounts, never relays: the sender must be on one of the account's verified
  * domains, and addresses in the classic relay forms (percent hack, bang path,
- * source route, quoted local part) are refused even after AUTH, because every
- * server on the way may read them differently. Checked here, at the command,
+ * source route, quoted local part; core/address.ts's relayFormOf, the rule REST
+ * uses too) are refused even after AUTH, because every server on the way may
+ * read them differently. Checked here, at the command,
  * so a client learns which address is wrong; the pipeline checks the same
  * again (and the From header) when the message is submitted.
  */
@@ -12,17 +13,6 @@ import { envelopeAddressProblem } from '../../core/address.js';
 import { isOutpostError, outpostError } from '../../core/errors.js';
 import type { Intake } from '../../core/intake.js';
 import type { SubmissionContext } from './session-state.js';
-
-/** The relay form an envelope path (what is between < and >) uses, as a phrase for a reply; undefined for a plain address. */
-export function relayFormOf(path: string): string | undefined {
-  if (path.startsWith('@')) return 'a source route (@host:user@domain)';
-  const at = path.lastIndexOf('@');
-  const local = at === -1 ? path : path.slice(0, at);
-  if (local.includes('"')) return 'a quoted local part ("user@host"@domain)';
-  if (local.includes('!')) return 'a bang path (host!user)';
-  if (local.includes('%')) return 'the percent hack (user%host@domain)';
-  return undefined;
-}
 
 /**
  * The address with its domain as an A-label: smtp-server turns `xn--` domains into

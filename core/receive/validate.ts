@@ -1,17 +1,21 @@
 /**
  * Validate stage: the structural checks no deployment may turn off (size,
- * envelope syntax, duplicates), then the `message:validate` hooks. Recipients
- * with unusable addresses are rejected one by one; the message fails only
- * when no recipient is left.
+ * envelope syntax, one author in the header, duplicates), then the
+ * `message:validate` hooks. Recipients with unusable addresses are rejected
+ * one by one; the message fails only when no recipient is left. Every front
+ * end (REST, SMTP, code) submits through here, so these checks are the same
+ * for all of them.
  */
 import { envelopeAddressProblem } from '../address.js';
 import { outpostError } from '../errors.js';
 import type { PipelineMessage } from '../message.js';
 import type { HookRegistry } from '../plugins/hooks.js';
+import { requireOneAuthor } from './author.js';
 import { runMessageHooks } from './stage-hooks.js';
 
 export async function validateStage(message: PipelineMessage, hooks: HookRegistry, limits: { maxMessageBytes: number }): Promise<void> {
-  const size = message.headers.build().length + message.body.length;
+  const headerBlock = message.headers.build();
+  const size = headerBlock.length + message.body.length;
   if (size > limits.maxMessageBytes) {
     throw outpostError('message_too_large', `message is ${size} bytes; the limit is ${limits.maxMessageBytes} bytes`);
   }
@@ -19,6 +23,7 @@ export async function validateStage(message: PipelineMessage, hooks: HookRegistr
     const problem = envelopeAddressProblem(message.from);
     if (problem) throw outpostError('message_invalid', `sender: ${problem}`);
   }
+  requireOneAuthor(headerBlock, message.headers.getList());
   if (message.recipients.length === 0) throw outpostError('no_valid_recipients', 'the message has no recipients; give at least one');
 
   const seen = new Set<string>();

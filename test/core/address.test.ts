@@ -1,6 +1,7 @@
-// Tests core/address.ts envelopeAddressProblem: the narrow envelope address syntax Outpost sends to.
+// Tests core/address.ts: the narrow envelope address syntax Outpost sends to, relay forms, and the one
+// reading of From/Sender mailboxes and bare REST addresses that every front end shares.
 import assert from 'node:assert/strict';
-import { envelopeAddressProblem } from '../../core/address.js';
+import { bareAddressProblem, envelopeAddressProblem, parseMailboxList, relayFormOf } from '../../core/address.js';
 
 describe('envelopeAddressProblem', () => {
   it('accepts ordinary addresses', () => {
@@ -24,8 +25,9 @@ describe('envelopeAddressProblem', () => {
     assert.equal(envelopeAddressProblem('δοκιμή@παράδειγμα.δοκιμή'), undefined);
   });
 
-  it('accepts a percent in the local part (legal atext; relay-hack refusal is the listener\'s job)', () => {
-    assert.equal(envelopeAddressProblem('x%y@a.test'), undefined);
+  it('refuses the percent hack and bang paths (legal atext, but relays read them as routes), for every front end', () => {
+    assert.match(envelopeAddressProblem('x%y@a.test')!, /percent hack/);
+    assert.match(envelopeAddressProblem('y!x@a.test')!, /bang path/);
   });
 
   it('refuses quoted local parts and spaces', () => {
@@ -91,5 +93,68 @@ describe('envelopeAddressProblem', () => {
   it('refuses a local part over 64 characters', () => {
     assert.equal(envelopeAddressProblem(`${'l'.repeat(64)}@a.test`), undefined);
     assert.match(envelopeAddressProblem(`${'l'.repeat(65)}@a.test`)!, /local part .* longer than 64/);
+  });
+});
+
+describe('relayFormOf', () => {
+  it('names each classic relay form, and nothing for a plain address', () => {
+    assert.match(relayFormOf('x%dest.test@outpost.test')!, /percent hack/);
+    assert.match(relayFormOf('@a.test,@b.test:x@dest.test')!, /source route/);
+    assert.match(relayFormOf('dest.test!x')!, /bang path/);
+    assert.match(relayFormOf('"x@dest.test"@outpost.test')!, /quoted local part/);
+    assert.equal(relayFormOf('first.last+tag@dest.test'), undefined);
+    assert.equal(relayFormOf(''), undefined);
+  });
+});
+
+describe('parseMailboxList', () => {
+  it('reads the usual From forms: bare, named, quoted, encoded, UTF-8, commented, folded, several', () => {
+    const cases: [string, [string, string][]][] = [
+      ['news@acme.test', [['', 'news@acme.test']]],
+      ['News <news@acme.test>', [['News', 'news@acme.test']]],
+      ['"Müller, Jörg" <news@acme.test>', [['Müller, Jörg', 'news@acme.test']]],
+      ['=?UTF-8?Q?J=C3=B6rg?= <news@acme.test>', [['=?UTF-8?Q?J=C3=B6rg?=', 'news@acme.test']]],
+      ['José <josé@exämple.test>', [['José', 'josé@exämple.test']]],
+      ['news@acme.test (Newsletter)', [['Newsletter', 'news@acme.test']]],
+      ['John Q. Public <news@acme.test>', [['John Q. Public', 'news@acme.test']]],
+      ['News\r\n <news@acme.test>', [['News', 'news@acme.test']]],
+      ['a@acme.test, B <b@acme.test>', [['', 'a@acme.test'], ['B', 'b@acme.test']]],
+    ];
+    for (const [value, expected] of cases) {
+      assert.deepEqual(parseMailboxList(value).mailboxes?.map((mailbox) => [mailbox.name, mailbox.address]), expected, value);
+    }
+  });
+
+  it('refuses an address the envelope check refuses, with its reason', () => {
+    for (const address of ['ceo@other.test@acme.test', 'ceo\\@other.test@acme.test', '"ceo@other.test"@acme.test', 'x%y@acme.test']) {
+      assert.equal(parseMailboxList(`Sales <${address}>`).problem, envelopeAddressProblem(address), address);
+    }
+  });
+
+  it('refuses what RFC 5322 cannot read though a lenient parser finds an address in it', () => {
+    for (const value of ['ceo@other.test <news@acme.test>', '<news@acme.test> ceo@other.test', 'news@acme.test ceo@other.test', 'news@acme.test,']) {
+      assert.match(parseMailboxList(value).problem ?? '', /is not a list of mailboxes RFC 5322 can read/, value);
+    }
+  });
+
+  it('refuses groups, names without an address, and nothing', () => {
+    assert.match(parseMailboxList('Team: a@acme.test, b@acme.test;').problem!, /is a group/);
+    assert.match(parseMailboxList('Undisclosed recipients').problem!, /names no address/);
+    assert.match(parseMailboxList('  ').problem!, /names no address/);
+  });
+});
+
+describe('bareAddressProblem', () => {
+  it('takes a bare address and nothing else', () => {
+    assert.equal(bareAddressProblem('sender@acme.test'), undefined);
+    for (const value of ['Sender <sender@acme.test>', 'sender@acme.test (comment)', 'a@acme.test, b@acme.test', 'sender', 'y!x@acme.test']) {
+      assert.notEqual(bareAddressProblem(value), undefined, value);
+    }
+  });
+
+  it('gives the reason the From header check gives for the same address', () => {
+    for (const address of ['ceo@other.test@acme.test', 'ceo\\@other.test@acme.test', '"ceo@other.test"@acme.test', 'y!x@acme.test']) {
+      assert.equal(bareAddressProblem(address), parseMailboxList(`Sales <${address}>`).problem, address);
+    }
   });
 });

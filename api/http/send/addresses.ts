@@ -1,24 +1,17 @@
 /**
  * Addresses of a send: which values may go into a header, and the envelope
- * recipients. Only a bare `local@domain` that the envelope check accepts and
- * that nodemailer's parser reads back unchanged ever reaches a header, so the
- * From/To/Cc a recipient sees and the envelope Outpost sends to cannot differ
- * (no display names, comments, quoted local parts, routes or lists in one string).
+ * recipients. Only a bare `local@domain` that core's address rule accepts
+ * (bareAddressProblem: the envelope check, no relay form, read alike by every
+ * parser) ever reaches a header, so the From/To/Cc a recipient sees and the
+ * envelope Outpost sends to cannot differ (no display names, comments, quoted
+ * local parts, routes or lists in one string). SMTP submission's From header
+ * is checked by the same rule in the pipeline, with the same reasons.
  */
-import addressparser from 'nodemailer/lib/addressparser';
-import { domainOf, envelopeAddressProblem } from '../../../core/address.js';
+import { bareAddressProblem, domainOf, envelopeAddressProblem } from '../../../core/address.js';
 import { isOutpostError } from '../../../core/errors.js';
 
-/** Why `value` is not a bare address every parser reads alike, or undefined when it is one. */
-export function bareAddressProblem(value: string): string | undefined {
-  const problem = envelopeAddressProblem(value);
-  if (problem) return problem;
-  const parsed = addressparser(value, { flatten: true });
-  if (parsed.length !== 1 || parsed[0]!.address !== value || parsed[0]!.name !== '') {
-    return `"${value}" is read differently by mail parsers; give a bare address like user@example.com`;
-  }
-  return undefined;
-}
+// the REST fields that hold one address (schema, suppressions) take core's rule from here
+export { bareAddressProblem };
 
 export interface RecipientPlan {
   /** Bare addresses for the To header, each once. */
@@ -27,8 +20,9 @@ export interface RecipientPlan {
   cc: string[];
   /**
    * Envelope recipients: to, cc and bcc with duplicates removed (case-insensitively,
-   * first spelling kept). Addresses the envelope check refuses stay in, so the
-   * pipeline rejects them one by one and the message's status says why.
+   * first spelling kept). Addresses the envelope check refuses (relay forms like
+   * x%y@z and y!x@z included) stay in, so the pipeline rejects them one by one and
+   * the message's status says why.
    */
   envelope: string[];
   /** How many envelope recipients are bare addresses that will be sent to. */

@@ -2,14 +2,17 @@
  * Builds the RFC 5322 message of a send with nodemailer's MailComposer: From
  * with its display name, To, Cc, Reply-To, Subject (non-ASCII as encoded words),
  * Date, a Message-ID on OUTPOST_HOSTNAME, the bodies in the asked charset and
- * transfer encoding, and the attachments. Bcc is never handed to it, so it
- * cannot appear in any header. File and URL access are switched off: the only
- * content it reads is what the server itself holds.
+ * transfer encoding, and the attachments, their names as RFC 2231 parameters
+ * only. Bcc is never handed to it, so it cannot appear in any header. File and
+ * URL access are switched off: the only content it reads is what the server
+ * itself holds.
  */
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import libmime from 'libmime';
 import MailComposer, { type MailComposerAttachment } from 'nodemailer/lib/mail-composer';
 import type MimeNode from 'nodemailer/lib/mime-node';
+import type { MimeNodePreparedHeaderValue } from 'nodemailer/lib/mime-node';
 import type { MailAttachment } from './attachments.js';
 import { textPart, type BodyEncoding } from './body-text.js';
 
@@ -49,6 +52,7 @@ export async function composeMessage(parts: MessageParts): Promise<Buffer> {
   });
   const root = composer.compile();
   if (parts.encoding === '8bit') keepEightBit(root, new Set(bodies.map((body) => body.content)));
+  writeNamesAsRfc2231(root);
   return root.build();
 }
 
@@ -72,4 +76,28 @@ function composerAttachment(attachment: MailAttachment): MailComposerAttachment 
 function keepEightBit(node: MimeNode, bodies: ReadonlySet<unknown>): void {
   if (bodies.has(node.content)) node.getTransferEncoding = () => '8bit';
   for (const child of node.childNodes) keepEightBit(child, bodies);
+}
+
+/**
+ * MimeNode writes a non-ASCII attachment name into Content-Type's name= as RFC 2047
+ * encoded words inside a quoted string (its own workaround for one webmail), which
+ * RFC 2047 section 5 forbids there, and rebuilds any Content-Type or -Disposition it
+ * is given. So each attachment node gets both headers prepared here (MimeNode then
+ * only folds them): libmime's buildHeaderValue writes the name plain or quoted when it
+ * is short ASCII, else as RFC 2231 parameters (name*=utf-8''..., numbered sections
+ * past 50 characters). Every attachment has a base64 Content-Transfer-Encoding set by
+ * MailComposer, so MimeNode has no need to read the type back from the prepared header.
+ */
+function writeNamesAsRfc2231(node: MimeNode): void {
+  if (node.filename !== undefined) {
+    node.setHeader('Content-Type', withName(String(node.getHeader('Content-Type')), 'name', node.filename));
+    node.setHeader('Content-Disposition', withName(String(node.getHeader('Content-Disposition')), 'filename', node.filename));
+  }
+  for (const child of node.childNodes) writeNamesAsRfc2231(child);
+}
+
+function withName(value: string, parameter: 'name' | 'filename', name: string): MimeNodePreparedHeaderValue {
+  const built = libmime.buildHeaderValue({ value, params: { [parameter]: name } });
+  // libmime numbers even a lone section (name*0*=); RFC 2231 writes that one unnumbered (name*=)
+  return { prepared: true, foldLines: true, value: built.replace(/\*0\*=([^;]*)$/, '*=$1') };
 }

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { Headers } from '@zone-eu/mailsplit';
 import { isOutpostError } from '../../../core/errors.js';
 import { takeOutpostHeaders } from '../../../api/smtp/outpost-headers.js';
-import { relayFormOf } from '../../../api/smtp/envelope.js';
 
 function headers(...lines: string[]): Headers {
   return new Headers(Buffer.from(`From: news@acme.test\r\n${lines.map((line) => `${line}\r\n`).join('')}Subject: hi\r\n\r\n`));
@@ -53,16 +52,5 @@ describe('takeOutpostHeaders', () => {
     assert.match(refusal(`X-Outpost-Tags: ${'t'.repeat(129)}`), /^X-Outpost-Tags: .* longer than 128 characters/);
     assert.match(refusal(`X-Outpost-Tags: ${Array.from({ length: 21 }, (_, i) => `t${i}`).join(',')}`), /^X-Outpost-Tags: 21 tags; at most 20/);
     assert.match(refusal('X-Outpost-Trackin: true'), /^X-Outpost-Trackin is not an Outpost option; the X-Outpost-\* headers are X-Outpost-Tags, /);
-  });
-});
-
-describe('relayFormOf', () => {
-  it('names each classic relay form, and nothing for a plain address', () => {
-    assert.match(relayFormOf('x%dest.test@outpost.test')!, /percent hack/);
-    assert.match(relayFormOf('@a.test,@b.test:x@dest.test')!, /source route/);
-    assert.match(relayFormOf('dest.test!x')!, /bang path/);
-    assert.match(relayFormOf('"x@dest.test"@outpost.test')!, /quoted local part/);
-    assert.equal(relayFormOf('first.last+tag@dest.test'), undefined);
-    assert.equal(relayFormOf(''), undefined);
   });
 });
