@@ -30,6 +30,10 @@ export const ERROR_REPLIES = {
   plugin_failed: { http: 503, smtpCode: 451, smtpStatus: '4.3.0' },
   plugin_invalid: { http: 500, smtpCode: 451, smtpStatus: '4.3.5' },
   invalid_request: { http: 400, smtpCode: 501, smtpStatus: '5.5.4' },
+  // HTTP requests answered before any route runs (api/http); the SMTP replies are the nearest, never sent.
+  method_not_allowed: { http: 405, smtpCode: 502, smtpStatus: '5.5.1' },
+  not_implemented: { http: 501, smtpCode: 502, smtpStatus: '5.5.1' },
+  headers_too_large: { http: 431, smtpCode: 500, smtpStatus: '5.5.2' },
   unauthorized: { http: 401, smtpCode: 535, smtpStatus: '5.7.8' },
   forbidden: { http: 403, smtpCode: 550, smtpStatus: '5.7.1' },
   not_found: { http: 404, smtpCode: 550, smtpStatus: '5.1.1' },
@@ -37,6 +41,7 @@ export const ERROR_REPLIES = {
   rate_limited: { http: 429, smtpCode: 451, smtpStatus: '4.7.1' },
   queue_full: { http: 503, smtpCode: 452, smtpStatus: '4.3.1' },
   domain_exists: { http: 409, smtpCode: 550, smtpStatus: '5.7.1' },
+  domain_verified_elsewhere: { http: 409, smtpCode: 550, smtpStatus: '5.7.1' },
   domain_not_verified: { http: 422, smtpCode: 550, smtpStatus: '5.7.1' },
   account_paused: { http: 403, smtpCode: 550, smtpStatus: '5.7.1' },
   // Content scanning (the scan plugins): refused messages are never queued.
@@ -73,6 +78,8 @@ export const ERROR_REPLIES = {
   destination_lookup_failed: { http: 503, smtpCode: 451, smtpStatus: '4.4.3' },
   destination_unreachable: { http: 503, smtpCode: 451, smtpStatus: '4.4.1' },
   destination_without_tls: { http: 503, smtpCode: 454, smtpStatus: '4.7.10' },
+  // RFC 6531 3.2: a non-ASCII address or UTF-8 header fields go only to a server that offered SMTPUTF8 (5.6.7, as Postfix says it)
+  destination_without_smtputf8: { http: 422, smtpCode: 550, smtpStatus: '5.6.7' },
   delivery_cancelled: { http: 503, smtpCode: 451, smtpStatus: '4.3.2', message: 'delivery cancelled (shutting down); it is tried again at the next start' },
 } as const satisfies Record<string, ReplyMapping>;
 

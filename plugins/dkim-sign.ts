@@ -13,6 +13,14 @@ const SIGNED_HEADERS = [
   'Content-Transfer-Encoding', 'In-Reply-To', 'References', 'List-Unsubscribe', 'List-Unsubscribe-Post',
 ];
 
+/**
+ * Over-signed when present (RFC 6376 8.15): what a reader sees and acts on. A
+ * second From or Subject added on the way, above ours, is what many mail
+ * clients show; with one more entry in h= than there are instances, such an
+ * addition fails the signature instead of riding on it.
+ */
+const OVERSIGNED_HEADERS = ['From', 'Subject', 'To', 'Cc', 'Date', 'Message-ID', 'Reply-To', 'List-Unsubscribe', 'List-Unsubscribe-Post'];
+
 export default definePlugin({
   name: 'dkim-sign',
   register(api) {
@@ -23,7 +31,7 @@ export default definePlugin({
         if (message.accountId === undefined || !author) return verdict.continue();
         const domain = await api.domains.verified(message.accountId, author.domain);
         if (!domain) return verdict.continue();
-        const signature = await domain.signDkim(message.headers.build(), message.body, SIGNED_HEADERS);
+        const signature = await domain.signDkim(message.headers.build(), message.body, SIGNED_HEADERS, { oversign: OVERSIGNED_HEADERS });
         message.headers.addFormatted('dkim-signature', signature, 0);
         return verdict.continue();
       },

@@ -1,7 +1,8 @@
 /**
  * Types for the parts of mailauth's DKIM implementation that
  * core/domains/dkim-signer.ts uses directly (mailauth types only its public
- * functions). Shapes as in mailauth 4.x lib/tools.js and lib/dkim/.
+ * functions). Shapes as in mailauth 4.13.3 lib/tools.js and lib/dkim/, the
+ * version package.json pins exactly (test/plugins/dkim-sign.test.ts checks both).
  */
 declare module 'mailauth/lib/tools.js' {
   export interface ParsedHeaderLine {

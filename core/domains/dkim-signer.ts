@@ -42,21 +42,36 @@ function signAsync(algorithm: string | null, data: Buffer, key: KeyObject): Prom
   });
 }
 
+export interface DkimSignOptions {
+  /**
+   * Fields listed in h= once more than they occur (RFC 6376 8.15): the extra
+   * entry stands for an instance that is not there, so a verifier that finds
+   * one more (added on the way, above the signed ones) fails the signature.
+   * Only fields that are signed (named in signedHeaders and present) are.
+   */
+  oversign?: readonly string[];
+  signTime?: Date;
+}
+
 /**
  * The folded `DKIM-Signature: ...` header line (no trailing CRLF) for a
  * message whose header block (blank line included or not) and body are given.
  * `signedHeaders` names the fields to sign; each present instance is signed.
  */
-export async function dkimSignature(headerBlock: Buffer, body: Buffer, key: DkimSigningKey, signedHeaders: readonly string[], signTime: Date = new Date()): Promise<string> {
+export async function dkimSignature(headerBlock: Buffer, body: Buffer, key: DkimSigningKey, signedHeaders: readonly string[], options: DkimSignOptions = {}): Promise<string> {
   const algorithm = key.algorithm === 'ed25519' ? 'ed25519-sha256' : 'rsa-sha256';
   const signingLines = getSigningHeaderLines(parseHeaders(headerBlock).parsed, signedHeaders.join(':'));
+  const signed = new Set(signingLines.headers.map((header) => header.key));
+  const oversigned = (options.oversign ?? []).filter((name) => signed.has(name.toLowerCase()));
+  // an h= entry with no instance left adds nothing to the hashed header (RFC 6376 5.4.2), so only the list grows
+  if (oversigned.length > 0) signingLines.keys = [signingLines.keys, ...oversigned].join(': ');
   const { canonicalizedHeader, dkimHeaderOpts } = generateCanonicalizedHeader('DKIM', signingLines, {
     signingDomain: key.domain,
     selector: key.selector,
     algorithm,
     canonicalization: CANONICALIZATION,
     bodyHash: dkimBodyHash(body),
-    signTime,
+    signTime: options.signTime ?? new Date(),
   });
   // RFC 8463 3: Ed25519 signs the SHA-256 of the canonicalized header, RSA signs it with its own digest
   const signature = key.algorithm === 'ed25519'

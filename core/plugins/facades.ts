@@ -62,7 +62,8 @@ export function pluginFacades(services: FacadeServices): PluginFacades {
       returnPathDomain: returnPathDomain(record.domain),
       defaults: Object.freeze({ ...record.defaults, ...(record.defaults.scan ? { scan: frozenScan(record.defaults.scan) } : {}) }),
       signingKey: Object.freeze({ selector: record.dkim.active.selector, algorithm: record.dkim.active.algorithm }),
-      signDkim: (headerBlock: Buffer, body: Buffer, signedHeaders: readonly string[]) => dkimSignature(headerBlock, body, domains.signingKeyFor(record), signedHeaders),
+      signDkim: (headerBlock: Buffer, body: Buffer, signedHeaders: readonly string[], options: { oversign?: readonly string[] } = {}) =>
+        dkimSignature(headerBlock, body, domains.signingKeyFor(record), signedHeaders, options),
       returnPathFor: (message: { id: string; createdAt: number }) => services.tokens.address(message.id, message.createdAt, returnPathDomain(record.domain)),
       unsubscribeAddressFor: (message: { id: string; createdAt: number }) => services.tokens.unsubscribeAddress(message.id, message.createdAt, returnPathDomain(record.domain)),
     });

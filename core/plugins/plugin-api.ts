@@ -46,8 +46,11 @@ export interface SendingDomain {
   /**
    * The DKIM-Signature header value (relaxed/relaxed, sha256) for a CRLF-clean
    * header block and body, made with the domain's active key off the event loop.
+   * Each present field of `signedHeaders` is signed; those of `options.oversign`
+   * that are signed are listed once more in h= (RFC 6376 8.15), so one more of
+   * them added on the way breaks the signature.
    */
-  signDkim(headerBlock: Buffer, body: Buffer, signedHeaders: readonly string[]): Promise<string>;
+  signDkim(headerBlock: Buffer, body: Buffer, signedHeaders: readonly string[], options?: { oversign?: readonly string[] }): Promise<string>;
   /**
    * The envelope sender that names this message, `bounce+<token>@<returnPathDomain>`:
    * the token is signed and expires (OUTPOST_RETURN_PATH_VALIDITY after `createdAt`), and
@@ -75,7 +78,7 @@ export interface PluginAccount {
   readonly name: string;
   /** paused: its sending is stopped (bounce or complaint rate over a threshold) until an admin resumes it. */
   readonly status: 'active' | 'disabled' | 'paused';
-  /** Content scanning the admin set for the account (PATCH /v1/accounts/:id); a sending domain's own wins. */
+  /** Content scanning the admin set for the account (PATCH /v1/accounts/:id); a sending domain's own can only make it stricter. */
   readonly scan?: Readonly<ScanSettings>;
 }
 

@@ -39,6 +39,8 @@ export interface MxConnection {
   readonly tls: { protocol: string; cipher: string } | null;
   /** The peer certificate was checked against the MX host name. */
   readonly certificateVerified: boolean;
+  /** EHLO keywords of the session, upper-case (8BITMIME, SMTPUTF8, ...). */
+  readonly extensions: ReadonlySet<string>;
   transactions: number;
   /** The last transaction ended without completing (reply to RSET needed before reuse). */
   needsReset: boolean;
@@ -147,5 +149,29 @@ async function openSession(
   const tls = smtp.secure && socket && typeof socket.getCipher === 'function'
     ? { protocol: socket.getProtocol() ?? 'unknown', cipher: socket.getCipher().name }
     : null;
-  return { smtp, socket: greeted.socket, mx, ip, port: settings.port, tls, certificateVerified: tls !== null && settings.verifyCert, transactions: 0, needsReset: false };
+  return {
+    smtp,
+    socket: greeted.socket,
+    mx,
+    ip,
+    port: settings.port,
+    tls,
+    certificateVerified: tls !== null && settings.verifyCert,
+    extensions: ehloKeywords(smtp.lastServerResponse),
+    transactions: 0,
+    needsReset: false,
+  };
+}
+
+/**
+ * The keywords of the reply that ended the handshake: the EHLO reply (after
+ * STARTTLS, the second one). nodemailer keeps what it parsed to itself, but
+ * this reply is public. A HELO reply names none, and neither does a refused
+ * STARTTLS after which the session went on in plaintext: such a session is
+ * taken to offer no extension (8-bit content is then re-encoded, UTF-8 refused).
+ */
+export function ehloKeywords(reply: string | false): ReadonlySet<string> {
+  if (!reply || !reply.startsWith('250')) return new Set();
+  const lines = reply.split(/\r?\n/).slice(1);
+  return new Set(lines.map((line) => line.replace(/^\d{3}[ -]/, '').trim().split(/[\s=]/, 1)[0]!.toUpperCase()).filter(Boolean));
 }

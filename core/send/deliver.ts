@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import { connectToMx, type ConnectSettings, type MxConnection, type TlsRequirement } from './connect.js';
 import type { ConnectionPool } from './connection-pool.js';
 import { failureOutcome, sameOutcomeForAll, type DeliveryGroup, type RecipientOutcome } from './delivery-group.js';
+import { destinationForm } from './destination-form.js';
 import type { MxResolver } from './mx-resolver.js';
 import { sendTransaction } from './smtp-transaction.js';
 import { isOutpostError, outpostError, type OutpostError } from '../errors.js';
@@ -37,6 +38,12 @@ type FailAll = (response: string, extra?: Partial<AttemptRecord>) => Map<number,
 function failingWith(failAll: FailAll, error: OutpostError, extra: Partial<AttemptRecord> = {}): Map<number, RecipientOutcome> {
   const { status, text } = error.smtpReply();
   return failAll(`${status} ${text}`, { status, ...extra });
+}
+
+/** The outcome of a recipient that `connection`'s destination cannot be sent to, for the reason `error` gives. */
+function refusalOutcome(error: OutpostError, connection: MxConnection, started: number, now: number): RecipientOutcome {
+  const { status, text } = error.smtpReply();
+  return failureOutcome({ at: started, mx: connection.mx, ip: connection.ip, port: connection.port, response: `${status} ${text}`, status, durationMs: now - started });
 }
 
 /** One attempt's result: an outcome per recipient, or a body that cannot be read back intact. */
@@ -88,12 +95,29 @@ export class Delivery {
 
     this.active.add(connection);
     try {
-      const body = this.deps.spool.openBody(group.message);
+      const stored = this.deps.spool.openBody(group.message);
       // the digest check fails the stream before its last chunk, so the destination never gets a complete message
-      body.once('error', (error) => isOutpostError(error, 'storage_failed') && onDamagedBody(error));
-      const result = await sendTransaction(connection, group, body, this.deps.now);
+      stored.once('error', (error) => isOutpostError(error, 'storage_failed') && onDamagedBody(error));
+      // what this destination's EHLO allows: SMTPUTF8, BODY=8BITMIME, or a re-encoded and re-signed copy
+      const form = await destinationForm(group, stored, connection.extensions, this.deps.hooks);
+      if (form.kind === 'sign-refused') {
+        stored.destroy();
+        this.deps.pool.release(group.domain, connection, true);
+        const { code, status, text } = form.verdict;
+        return failAll(`${code} ${status} ${text}`, { code, status });
+      }
+      const outcomes = new Map<number, RecipientOutcome>();
+      for (const [index, error] of form.refused) outcomes.set(index, refusalOutcome(error, connection, started, this.deps.now()));
+      if (form.recipients.length === 0) {
+        form.body.destroy();
+        stored.destroy();
+        this.deps.pool.release(group.domain, connection, true);
+        return outcomes;
+      }
+      const result = await sendTransaction(connection, { ...group, recipients: form.recipients }, form.envelope, form.body, this.deps.now);
       this.deps.pool.release(group.domain, connection, result.connectionUsable);
-      return result.outcomes;
+      for (const [index, outcome] of result.outcomes) outcomes.set(index, outcome);
+      return outcomes;
     } catch (error) {
       // RSET failed or the stream broke: nothing was delivered on this session
       this.deps.pool.close(connection);

@@ -5,8 +5,11 @@
  * the queue time runs out, which bounces it as `expired`.
  * It stages, in one transaction, the spool change (keep with a new
  * next-attempt time, or remove), the recipient's new status and the event in
- * the message log, and emits the bus event once that is durable.
+ * the message log, and once that is durable emits the bus event and logs one
+ * line (`delivery: delivered|deferred|bounced|expired`, what operators grep
+ * as Postfix's `status=sent`).
  */
+import type { Logger } from 'pino';
 import type { AttemptRecord, EventBus } from '../events.js';
 import type { RecipientOutcome } from './delivery-group.js';
 import { decideAfterTemporaryFailure, type RetryPolicy } from './retry-policy.js';
@@ -21,6 +24,7 @@ export interface TransitionDeps {
   status: StatusStore;
   events: EventBus;
   policy: RetryPolicy;
+  logger: Logger;
 }
 
 /** The recipient's record if it stays queued, or undefined when it is done. */
@@ -35,6 +39,8 @@ export function putRecipientOutcome(
   const attempts = recipient.attempts + 1;
   const attempt = outcome.attempt;
   const base = { messageId: recipient.messageId, ...(accountId === undefined ? {} : { accountId }), recipient: recipient.address, at: now };
+  const logOnCommit = (status: 'delivered' | 'deferred' | 'bounced' | 'expired', extra: object = {}): void =>
+    batch.afterCommit(() => deps.logger.info({ ...outcomeLogFields(recipient, attempts, attempt, now), ...(accountId === undefined ? {} : { accountId }), ...extra }, `delivery: ${status}`));
 
   if (outcome.kind === 'temporary') {
     const decision = decideAfterTemporaryFailure(attempts, recipient.queuedAt, now, deps.policy);
@@ -43,17 +49,41 @@ export function putRecipientOutcome(
       deps.spool.putRecipient(batch, next);
       putStatus(deps, batch, recipient, 'deferred', attempts, attempt, now, { nextAttemptAt: decision.nextAttemptAt });
       batch.afterCommit(() => deps.events.emit('recipient:deferred', { ...base, attempt, nextAttemptAt: decision.nextAttemptAt }));
+      logOnCommit('deferred', { retryAt: new Date(decision.nextAttemptAt).toISOString() });
       return next;
     }
     // the queue time ran out: whatever the last reply was, the reason is that it expired (and the address may still work)
+    logOnCommit('expired', { reason: 'expired', bounceType: 'soft' });
     return putBounce(deps, batch, base, recipient, attempts, attempt, `${decision.reason}; last response: ${attempt.response}`, { reason: 'expired', type: 'soft' }, now);
   }
-  if (outcome.kind === 'permanent') return putBounce(deps, batch, base, recipient, attempts, attempt, attempt.response, outcome.classification, now);
+  if (outcome.kind === 'permanent') {
+    logOnCommit('bounced', { reason: outcome.classification.reason, bounceType: outcome.classification.type });
+    return putBounce(deps, batch, base, recipient, attempts, attempt, attempt.response, outcome.classification, now);
+  }
 
   deps.spool.deleteRecipient(batch, recipient);
   putStatus(deps, batch, recipient, 'delivered', attempts, attempt, now, {});
   batch.afterCommit(() => deps.events.emit('recipient:delivered', { ...base, attempt }));
+  logOnCommit('delivered');
   return undefined;
+}
+
+/**
+ * The fields of an outcome's log line: which recipient of which message, the
+ * server tried (host, address, TLS), its reply or why there was none, the
+ * attempt's number and the time since the recipient was queued.
+ */
+function outcomeLogFields(recipient: RecipientRecord, attempts: number, attempt: AttemptRecord, now: number): object {
+  return {
+    messageId: recipient.messageId,
+    recipient: recipient.address,
+    mx: attempt.mx ?? null,
+    ip: attempt.ip ?? null,
+    tls: attempt.tls ? `${attempt.tls.protocol} ${attempt.tls.cipher}` : null,
+    reply: attempt.response,
+    attempt: attempts,
+    delayMs: now - recipient.queuedAt,
+  };
 }
 
 function putBounce(

@@ -5,8 +5,10 @@
  * the final "." without a reply leaves every recipient to try again.
  */
 import type { Readable } from 'node:stream';
+import type SMTPConnection from 'nodemailer/lib/smtp-connection';
 import type { AttemptRecord } from '../events.js';
 import type { MxConnection } from './connect.js';
+import type { TransactionEnvelope } from './destination-form.js';
 import { failureOutcome, type DeliveryGroup, type RecipientOutcome } from './delivery-group.js';
 import { isSuccess, parseSmtpReply } from './smtp-reply.js';
 
@@ -24,9 +26,11 @@ export interface TransactionResult {
   connectionUsable: boolean;
 }
 
+/** Sends `body` to the recipients of `group` with the addresses and MAIL FROM parameters of `envelope`. */
 export async function sendTransaction(
   connection: MxConnection,
   group: DeliveryGroup,
+  envelope: TransactionEnvelope,
   body: Readable,
   now: () => number,
 ): Promise<TransactionResult> {
@@ -52,8 +56,9 @@ export async function sendTransaction(
     return attempt.code !== undefined && isSuccess(attempt.code) ? { kind: 'delivered', attempt } : failureOutcome(attempt);
   };
 
-  const addresses = group.recipients.map((recipient) => recipient.address);
-  const indexOf = new Map(group.recipients.map((recipient) => [recipient.address.toLowerCase(), recipient.index]));
+  const addressOf = (recipient: DeliveryGroup['recipients'][number]): string => envelope.to.get(recipient.index) ?? recipient.address;
+  const addresses = group.recipients.map(addressOf);
+  const indexOf = new Map(group.recipients.map((recipient) => [addressOf(recipient).toLowerCase(), recipient.index]));
   const outcomes = new Map<number, RecipientOutcome>();
   const recordRejected = (errors: SmtpError[] | undefined): void => {
     for (const rejection of errors ?? []) {
@@ -64,16 +69,14 @@ export async function sendTransaction(
 
   try {
     const info = await new Promise<{ accepted: string[]; rejectedErrors?: SmtpError[]; response: string }>((resolve, reject) => {
-      connection.smtp.send(
-        {
-          from: group.message.from,
-          to: addresses,
-          size: group.message.size,
-          use8BitMime: group.message.eightBit,
-        },
-        body,
-        (error, result) => (error ? reject(error) : resolve(result!)),
-      );
+      const send = (): void =>
+        connection.smtp.send(
+          { from: envelope.from, to: addresses, size: group.message.size, use8BitMime: envelope.eightBitMime },
+          body,
+          (error, result) => (error ? reject(error) : resolve(result!)),
+        );
+      if (envelope.smtpUtf8) sayingSmtpUtf8(connection.smtp, send);
+      else send();
     });
     recordRejected(info.rejectedErrors);
     for (const address of info.accepted) {
@@ -94,6 +97,27 @@ export async function sendTransaction(
     const connectionUsable = Boolean(error.responseCode) && error.responseCode !== 421 && !connection.smtp.destroyed;
     if (connectionUsable) connection.needsReset = true;
     return { outcomes: fillMissing(group, outcomes, () => sharedOutcome), connectionUsable };
+  }
+}
+
+/**
+ * Runs `send` with SMTPUTF8 on its MAIL FROM. nodemailer adds the keyword only
+ * for a non-ASCII envelope address and has no option for UTF-8 header fields,
+ * which RFC 6531 3.4 also sends with it. send() writes MAIL FROM synchronously,
+ * through its internal _sendCommand, so for that call the line gets the
+ * keyword (the SMTPUTF8 delivery test fails if nodemailer changes this).
+ */
+function sayingSmtpUtf8(smtp: SMTPConnection, send: () => void): void {
+  const commands = smtp as unknown as { _sendCommand: (command: string, logged?: string) => void };
+  const writeCommand = commands._sendCommand;
+  commands._sendCommand = function (this: unknown, command: string, logged?: string) {
+    const mailFrom = /^MAIL FROM:/i.test(command) && !/\sSMTPUTF8\b/i.test(command);
+    writeCommand.call(this, mailFrom ? `${command} SMTPUTF8` : command, logged);
+  };
+  try {
+    send();
+  } finally {
+    commands._sendCommand = writeCommand;
   }
 }
 

@@ -25,6 +25,8 @@ export interface ReceivedMessage extends ReceivedEnvelope {
   tls: boolean;
   /** The BODY= parameter of MAIL FROM (`8BITMIME`), if the client gave one. */
   bodyType: string | undefined;
+  /** MAIL FROM carried the SMTPUTF8 parameter (RFC 6531). */
+  smtpUtf8: boolean;
   /** smtp-server's session id, equal for messages sent over one connection. */
   connectionId: string;
   receivedAt: number;
@@ -51,6 +53,10 @@ export interface MxServerOptions {
   greetingDelayMs?: number;
   /** Advertised SIZE limit in bytes; larger messages get 552. Default 10 MiB. */
   size?: number;
+  /** Leave 8BITMIME out of the EHLO reply (a destination that takes only 7-bit bodies, RFC 6152). */
+  hide8BitMime?: boolean;
+  /** Leave SMTPUTF8 out of the EHLO reply (a destination without internationalised mail, RFC 6531). */
+  hideSmtpUtf8?: boolean;
 }
 
 export interface TestMxServer {
@@ -156,8 +162,8 @@ export async function startMxServer(options: MxServerOptions = {}): Promise<Test
     disabledCommands: options.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
     hideSTARTTLS: !options.tls,
     hidePIPELINING: false,
-    hide8BITMIME: false,
-    hideSMTPUTF8: false,
+    hide8BITMIME: options.hide8BitMime ?? false,
+    hideSMTPUTF8: options.hideSmtpUtf8 ?? false,
     // With enhanced status codes on, smtp-server prefixes its own code
     // ("550 5.0.0 ...") to every reply, so a scripted reply could not come out verbatim.
     hideENHANCEDSTATUSCODES: true,
@@ -212,6 +218,7 @@ export async function startMxServer(options: MxServerOptions = {}): Promise<Test
           raw: Buffer.concat(chunks),
           tls: session.secure,
           bodyType: bodyTypeOf(session.envelope.mailFrom),
+          smtpUtf8: session.envelope.smtpUtf8 === true,
           connectionId: session.id,
           receivedAt: Date.now(),
         });

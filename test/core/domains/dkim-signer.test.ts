@@ -32,7 +32,7 @@ for (const algorithm of ['rsa', 'ed25519'] as const) {
     const signTime = new Date('2026-11-26T10:00:00Z');
 
     it('makes the same signature as mailauth dkimSign for the same key, headers and time', async () => {
-      const ours = await dkimSignature(HEADER, BODY, key, SIGNED, signTime);
+      const ours = await dkimSignature(HEADER, BODY, key, SIGNED, { signTime });
       const signatureData = { signingDomain: 'example.test', selector: pair.selector, privateKey: pair.privateKeyPem, algorithm: `${algorithm}-sha256`, canonicalization: 'relaxed/relaxed' };
       // mailauth's types say headerList is an array, but at run time it reads only a colon-separated string
       // (an array is silently replaced by its default list), hence the cast
