@@ -1,6 +1,6 @@
 /**
  * The scan hook every daemon adapter (rspamd, SpamAssassin, ClamAV) shares:
- * skip messages the account's or domain's settings leave to other scanners,
+ * skip messages the account's and domain's settings leave to other scanners,
  * bound the daemon's time by OUTPOST_SCAN_TIMEOUT and the hook's own signal,
  * and turn a daemon that cannot be reached, answers nonsense or answers too
  * late into the `unavailable` finding (deferred, or passed with fail-open).

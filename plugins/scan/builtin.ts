@@ -4,9 +4,9 @@
  * EICAR test file, also inside archives (zip, gzip, tar, nested), as malware
  * (554 5.7.1 malware_detected); dangerous attachments (executables, scripts,
  * HTML forms, double extensions) and archives that cannot be opened within
- * the limits (zip bombs) as attachment_refused (554 5.7.1). The account's and
- * the domain's scan settings choose whether it runs and the attachment
- * policy; test mode reports instead of refusing. It never expands an archive
+ * the limits (zip bombs) as attachment_refused (554 5.7.1). The account's scan
+ * settings, made stricter by its domain's (policy.ts), choose whether it runs
+ * and the attachment policy; test mode reports instead of refusing. It never expands an archive
  * beyond its limits and never talks to the network.
  */
 import { definePlugin, parse, setting } from 'outpost/plugin';

@@ -1,17 +1,25 @@
 /**
  * Which scanners run on a message and with what threshold and attachment
- * policy: the sending domain's `scan` defaults (PATCH /v1/domains/:domain) win
- * field by field over the account's (set by an admin), which win over the
- * plugins' own settings. Looked up once per message for every scan plugin.
- * Messages without an account (DSNs Outpost writes itself) are not scanned.
- * It only reads; it never changes a message or a setting.
+ * policy. The account's `scan` settings are an admin's (PATCH /v1/accounts/:id)
+ * and replace the plugins' own settings, looser or stricter. The sending
+ * domain's (PATCH /v1/domains/:domain) are the account owner's, the party the
+ * operator protects its reputation from, so they can only make scanning
+ * stricter: its scanners run besides the account's, its spam_threshold counts
+ * only when lower, and its attachments only when `refuse`. Looked up once per
+ * message for every scan plugin. Messages without an account (DSNs Outpost
+ * writes itself) are not scanned. It only reads; it never changes a message
+ * or a setting.
  */
 import type { PipelineMessage, PluginApi, ScanSettings } from 'outpost/plugin';
 
 /** What the account and its domain ask for; a field left out means "the plugin's own setting". */
 export interface ScanPolicy {
+  /** The scanners that run: the account's and the domain's together; left out, every enabled one. */
   scanners?: readonly string[];
+  /** The account's threshold (an admin's): replaces the scanner's own, higher or lower. */
   spamThreshold?: number;
+  /** The domain's threshold: counts only where it is lower than the one in force (spamThresholdFor). */
+  domainSpamThreshold?: number;
   attachments?: 'refuse' | 'allow';
 }
 
@@ -35,6 +43,12 @@ export function scannerRuns(policy: ScanPolicy, name: string): boolean {
   return policy.scanners === undefined || policy.scanners.includes(name);
 }
 
+/** The spam threshold in force for a scanner whose own is `own`: the account's, else `own`, lowered by the domain's. */
+export function spamThresholdFor(policy: ScanPolicy, own: number): number {
+  const threshold = policy.spamThreshold ?? own;
+  return policy.domainSpamThreshold === undefined ? threshold : Math.min(threshold, policy.domainSpamThreshold);
+}
+
 async function lookUp(sources: PolicySources, message: PipelineMessage): Promise<ScanPolicy | undefined> {
   const accountId = message.accountId;
   if (accountId === undefined) return undefined;
@@ -46,13 +60,21 @@ async function lookUp(sources: PolicySources, message: PipelineMessage): Promise
   return merged(account?.scan, domain?.defaults.scan);
 }
 
+/**
+ * The account's settings, made stricter by the domain's. A domain's
+ * `attachments: 'allow'` or looser threshold (the route refuses the first;
+ * either may be stored from before) changes nothing.
+ */
 function merged(account: Readonly<ScanSettings> | undefined, domain: Readonly<ScanSettings> | undefined): ScanPolicy {
-  const scanners = domain?.scanners ?? account?.scanners;
-  const spamThreshold = domain?.spam_threshold ?? account?.spam_threshold;
-  const attachments = domain?.attachments ?? account?.attachments;
+  // no account list means every enabled scanner, which a domain's list cannot add to
+  const scanners = account?.scanners && [...new Set([...account.scanners, ...(domain?.scanners ?? [])])];
+  const spamThreshold = account?.spam_threshold;
+  const domainSpamThreshold = domain?.spam_threshold;
+  const attachments = domain?.attachments === 'refuse' ? 'refuse' : account?.attachments;
   return {
     ...(scanners === undefined ? {} : { scanners }),
     ...(spamThreshold === undefined ? {} : { spamThreshold }),
+    ...(domainSpamThreshold === undefined ? {} : { domainSpamThreshold }),
     ...(attachments === undefined ? {} : { attachments }),
   };
 }

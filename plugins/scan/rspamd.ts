@@ -4,13 +4,16 @@
  * action decides: `reject` refuses it as spam (550 5.7.1 spam_detected),
  * `soft reject` and `greylist` defer it (451 4.7.1), `add header` and
  * `rewrite subject` let it pass marked (X-Spam headers, rspamd's Subject),
- * `no action` passes it. An account's or domain's spam_threshold, when set,
- * replaces rspamd's reject decision by `score >= threshold`. An rspamd that is
- * down or slow defers (451 4.7.1 scanner_unavailable) unless OUTPOST_SCAN_FAIL_OPEN.
+ * `no action` passes it. An account's spam_threshold (an admin's), when set,
+ * replaces rspamd's reject decision by `score >= threshold`; a domain's, set by
+ * the account owner, only adds `score >= threshold` to it, so it can refuse
+ * more but never lift a reject. An rspamd that is down or slow defers
+ * (451 4.7.1 scanner_unavailable) unless OUTPOST_SCAN_FAIL_OPEN.
  */
 import { definePlugin, setting, type PipelineMessage } from 'outpost/plugin';
 import { addAdapterHook } from './adapter-hook.js';
 import type { ScanFinding } from './outcome.js';
+import { spamThresholdFor, type ScanPolicy } from './policy.js';
 import { rspamdCheck, type RspamdReport } from './rspamd-client.js';
 import { ADAPTER_SETTINGS } from './shared-settings.js';
 
@@ -21,13 +24,16 @@ function optionalHttpUrl(text: string): URL | undefined {
   return url;
 }
 
-/** What rspamd's report means, given the threshold the account or domain may set. */
-function findingOf(report: RspamdReport, threshold: number | undefined, message: PipelineMessage): ScanFinding {
-  const scored = { score: report.score, threshold: threshold ?? report.requiredScore, symbols: report.symbols };
-  const summary = `score ${report.score} / ${scored.threshold}, action ${report.action}`;
-  const spamByScore = threshold !== undefined && report.score >= threshold;
-  if (report.action === 'reject' && threshold === undefined) return { verdict: 'spam', ...scored, reason: summary };
-  if (spamByScore) return { verdict: 'spam', ...scored, reason: summary };
+/** What rspamd's report means under the thresholds the account and its domain may set. */
+function findingOf(report: RspamdReport, policy: ScanPolicy, message: PipelineMessage): ScanFinding {
+  const threshold = spamThresholdFor(policy, report.requiredScore);
+  const scored = { score: report.score, threshold, symbols: report.symbols };
+  const summary = `score ${report.score} / ${threshold}, action ${report.action}`;
+  const rspamdDecides = policy.spamThreshold === undefined;
+  const scoreDecides = !rspamdDecides || policy.domainSpamThreshold !== undefined;
+  if ((rspamdDecides && report.action === 'reject') || (scoreDecides && report.score >= threshold)) {
+    return { verdict: 'spam', ...scored, reason: summary };
+  }
   if (report.action === 'soft reject' || report.action === 'greylist') {
     return { verdict: 'spam', ...scored, temporary: true, reason: `rspamd asks to try again later (${summary})` };
   }
@@ -52,7 +58,7 @@ export default definePlugin({
     addAdapterHook(api, { timeoutMs, failOpen, order: 30 }, async (message, signal, policy) => {
       const envelope = { id: message.id, from: message.from, recipients: message.deliverable.map((recipient) => recipient.address) };
       const report = await rspamdCheck(url, message.toBuffer(), envelope, signal);
-      return findingOf(report, policy.spamThreshold, message);
+      return findingOf(report, policy, message);
     });
   },
 });

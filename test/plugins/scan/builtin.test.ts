@@ -4,12 +4,14 @@
  * EICAR test file (plain, in zips stored and deflated, nested, in a tar.gz)
  * as malware, dangerous attachments refused; clean mail with a clean archive
  * delivered with its `scanned` event; test mode reporting without refusing;
- * per-domain and per-account scan settings; and nothing refused ever queued
- * or delivered.
+ * per-account scan settings (the admin's, which may loosen) and per-domain
+ * ones (the owner's, which only tighten); and nothing refused ever queued or
+ * delivered.
  */
 import assert from 'node:assert/strict';
 import zlib from 'node:zlib';
 import { request } from '../../support/http.js';
+import { TEST_ADMIN_KEY } from '../../support/outpost.js';
 import {
   assertRestRefused, assertSmtpRefused, attachment, deliveredWithSubject, EICAR, GTUBE, message, passedSoFar, scannedEvents,
   sendOverSmtp, setAccountScan, setDomainScan, startSendHarness, tarOf, zipOf, type SendHarness,
@@ -122,30 +124,48 @@ describe('scan-builtin: the built-in scanner', () => {
     assert.equal(harness.mx.messages.length, before.delivered, 'test mode delivers nothing');
   });
 
-  it('follows the domain\'s scan settings: attachments allowed, the scanner turned off; the domain\'s win over the account\'s', async () => {
-    await setDomainScan(harness, { attachments: 'allow' });
-    const allowed = await harness.send(message({ attachments: [attachment('setup.exe', Buffer.from('not really'))] }));
-    assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
-    // allowing dangerous types does not let malware through
-    const malware = await harness.send(message({ attachments: [attachment('eicar.zip', eicarZip)] }));
-    assert.equal(malware.body.code, 'malware_detected');
+  it('does not let the account owner switch scanning off or allow dangerous attachments through its domain', async () => {
+    const patchDomain = (scan: unknown) => request<{ code: string; message: string }>(harness.server.outpost, 'PATCH', '/v1/domains/acme.test', { key: harness.apiKey, json: { scan } });
+    const allowing = await patchDomain({ attachments: 'allow' });
+    assert.equal(allowing.status, 400, JSON.stringify(allowing.body));
+    assert.match(allowing.body.message, /scan\.attachments: only an admin can allow dangerous attachments, per account: PATCH \/v1\/accounts\/:id/);
+    const none = await patchDomain({ scanners: [] });
+    assert.equal(none.status, 400, JSON.stringify(none.body));
+    assert.match(none.body.message, /scan\.scanners: .*cannot turn any off.*PATCH \/v1\/accounts\/:id/);
+    assert.equal((await harness.send(message({ attachments: [attachment('setup.exe', Buffer.from('not really'))] }))).body.code, 'attachment_refused');
 
-    await setDomainScan(harness, { scanners: [] });
-    const unscanned = await harness.send(message({ text: GTUBE }));
+    // a domain list naming other scanners adds them; it does not leave out the account's (here: every enabled one)
+    await setDomainScan(harness, { scanners: ['scan-spamassassin'] });
+    assert.equal((await harness.send(message({ text: GTUBE }))).body.code, 'spam_detected');
+    await setAccountScan(harness, { scanners: ['scan-builtin'] });
+    assert.equal((await harness.send(message({ text: GTUBE }))).body.code, 'spam_detected');
+  });
+
+  it('lets the admin loosen an account\'s scanning (scanners [], attachments allow), and its domain tighten it again', async () => {
+    await setAccountScan(harness, { attachments: 'allow', scanners: [] });
+    const unscanned = await harness.send(message({ text: GTUBE, attachments: [attachment('setup.exe', Buffer.from('not really'))] }));
     assert.equal(unscanned.status, 200, JSON.stringify(unscanned.body));
     assert.deepEqual(await scannedEvents(harness, unscanned.body.id), []);
 
-    // the account turns every scanner off; its domain turns the built-in one back on
-    await setDomainScan(harness, {});
-    await setAccountScan(harness, { scanners: [] });
-    assert.equal((await harness.send(message({ text: GTUBE }))).status, 200);
+    // the domain turns the built-in scanner back on: the account's allowed attachments pass, malware does not
     await setDomainScan(harness, { scanners: ['scan-builtin'] });
-    assert.equal((await harness.send(message({ text: GTUBE }))).body.code, 'spam_detected');
+    const allowed = await harness.send(message({ attachments: [attachment('setup.exe', Buffer.from('not really'))] }));
+    assert.equal(allowed.status, 200, JSON.stringify(allowed.body));
+    assert.equal((await harness.send(message({ attachments: [attachment('eicar.zip', eicarZip)] }))).body.code, 'malware_detected');
+
+    // and refuses the dangerous attachments the account allows
+    await setDomainScan(harness, { scanners: ['scan-builtin'], attachments: 'refuse' });
+    assert.equal((await harness.send(message({ attachments: [attachment('setup.exe', Buffer.from('not really'))] }))).body.code, 'attachment_refused');
+
+    // a scanner the domain adds runs beside the account's, not instead of them
+    await setAccountScan(harness, { attachments: 'allow', scanners: ['scan-builtin'] });
+    await setDomainScan(harness, { scanners: ['scan-spamassassin'], attachments: 'refuse' });
+    assert.equal((await harness.send(message({ attachments: [attachment('setup.exe', Buffer.from('not really'))] }))).body.code, 'attachment_refused');
   });
 
   it('takes an account\'s scan settings from the admin (PATCH /v1/accounts/:id) and shows them', async () => {
     await setAccountScan(harness, { attachments: 'allow', spam_threshold: 7.5 });
-    const account = await request<{ scan?: unknown; status: string }>(harness.server.outpost, 'GET', `/v1/accounts/${harness.accountId}`, { key: 'test-admin-key-0123456789' });
+    const account = await request<{ scan?: unknown; status: string }>(harness.server.outpost, 'GET', `/v1/accounts/${harness.accountId}`, { key: TEST_ADMIN_KEY });
     assert.deepEqual(account.body.scan, { attachments: 'allow', spam_threshold: 7.5 });
     assert.equal(account.body.status, 'active', 'a PATCH without status leaves it');
     const allowed = await harness.send(message({ attachments: [attachment('update.js', Buffer.from('WScript.Echo(1)'))] }));
@@ -156,7 +176,7 @@ describe('scan-builtin: the built-in scanner', () => {
     const patch = (scan: unknown) => request<{ code: string; message: string }>(harness.server.outpost, 'PATCH', '/v1/domains/acme.test', { key: harness.apiKey, json: { scan } });
     const cases: [unknown, RegExp][] = [
       [{ spam_threshold: 'high' }, /scan\.spam_threshold: must be a number/],
-      [{ attachments: 'sometimes' }, /scan\.attachments: must be refuse or allow/],
+      [{ attachments: 'sometimes' }, /scan\.attachments: must be refuse/],
       [{ scanners: ['Scan Builtin'] }, /scan\.scanners\.0: must be a scan plugin's name/],
       [{ scanners: 'scan-builtin' }, /scan\.scanners: must be an array/],
       [{ threshold: 5 }, /scan: .*threshold/],
@@ -167,6 +187,9 @@ describe('scan-builtin: the built-in scanner', () => {
       assert.equal(response.body.code, 'invalid_request');
       assert.match(response.body.message, problem);
     }
+    const account = await request<{ message: string }>(harness.server.outpost, 'PATCH', `/v1/accounts/${harness.accountId}`, { key: TEST_ADMIN_KEY, json: { scan: { attachments: 'sometimes' } } });
+    assert.equal(account.status, 400, JSON.stringify(account.body));
+    assert.match(account.body.message, /scan\.attachments: must be refuse or allow/);
   });
 
   it('counts verdicts and times scans in /metrics', async () => {

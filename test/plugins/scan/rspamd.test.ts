@@ -4,15 +4,16 @@
  * scanner off so rspamd alone decides: GTUBE (action reject) refused as spam
  * over REST and SMTP; `add header` delivered marked with X-Spam headers;
  * `soft reject` deferred 451 4.7.1; clean mail delivered with its verdict
- * logged; the domain's spam_threshold replacing rspamd's reject decision; a
- * stopped rspamd answered 451 4.7.1 (REST 503) with nothing lost, and the retry
- * going through once it is back.
+ * logged; the account's (admin's) spam_threshold replacing rspamd's reject
+ * decision, the domain's only adding a lower one; a stopped rspamd answered
+ * 451 4.7.1 (REST 503) with nothing lost, and the retry going through once it
+ * is back.
  */
 import assert from 'node:assert/strict';
 import { startRspamd, type ScannerDaemon } from '../../support/scanners.js';
 import {
-  assertRestRefused, assertSmtpRefused, deliveredWithSubject, GTUBE, message, passedSoFar, scannedEvents, sendOverSmtp, setDomainScan,
-  startSendHarness, type SendHarness,
+  assertRestRefused, assertSmtpRefused, deliveredWithSubject, GTUBE, message, passedSoFar, scannedEvents, sendOverSmtp, setAccountScan,
+  setDomainScan, startSendHarness, type SendHarness,
 } from './scan-fixtures.js';
 
 describe('scan-rspamd: rspamd', function () {
@@ -29,7 +30,10 @@ describe('scan-rspamd: rspamd', function () {
     await harness?.close();
     await rspamd?.close();
   });
-  afterEach(() => setDomainScan(harness, {}));
+  afterEach(async () => {
+    await setDomainScan(harness, {});
+    await setAccountScan(harness, {});
+  });
 
   it('refuses GTUBE, rspamd\'s reject (REST 422 spam_detected, SMTP 550 5.7.1), and delivers nothing', async () => {
     const before = passedSoFar(harness);
@@ -60,7 +64,7 @@ describe('scan-rspamd: rspamd', function () {
     await assertSmtpRefused(sendOverSmtp(harness, { subject: 'outpost-test-soft-reject please' }), 451, '4.7.1');
   });
 
-  it('delivers a clean message, and a domain\'s spam_threshold below its score refuses it', async () => {
+  it('delivers a clean message; a domain\'s spam_threshold below its score refuses it, one above rspamd\'s reject does not lift the reject', async () => {
     const response = await harness.send(message({ subject: 'Your receipt', text: 'Thank you for your order.' }));
     assert.equal(response.status, 200, JSON.stringify(response.body));
     const [scan] = await scannedEvents(harness, response.body.id);
@@ -70,9 +74,23 @@ describe('scan-rspamd: rspamd', function () {
     await setDomainScan(harness, { spam_threshold: scan!.score! - 1 });
     const refused = await harness.send(message({ subject: 'Your receipt', text: 'Thank you for your order.' }));
     assert.equal(refused.body.code, 'spam_detected', JSON.stringify(refused.body));
-    // and one far above GTUBE's score lets it through
     await setDomainScan(harness, { spam_threshold: 1000 });
-    assert.equal((await harness.send(message({ text: GTUBE }))).status, 200);
+    const gtube = await harness.send(message({ text: GTUBE }));
+    assert.equal(gtube.body.code, 'spam_detected', JSON.stringify(gtube.body));
+    assert.match(gtube.body.message, /action reject/);
+  });
+
+  it('lets the admin\'s spam_threshold replace rspamd\'s reject decision for the account, and its domain\'s still lower it', async () => {
+    await setAccountScan(harness, { spam_threshold: 1000 });
+    const passed = await harness.send(message({ text: GTUBE }));
+    assert.equal(passed.status, 200, JSON.stringify(passed.body));
+    const [scan] = await scannedEvents(harness, passed.body.id);
+    assert.equal(scan!.threshold, 1000);
+
+    await setDomainScan(harness, { spam_threshold: 5 });
+    const refused = await harness.send(message({ text: GTUBE }));
+    assert.equal(refused.body.code, 'spam_detected', JSON.stringify(refused.body));
+    assert.match(refused.body.message, / \/ 5, action reject/);
   });
 
   it('answers 451 4.7.1 (REST 503 scanner_unavailable) while rspamd is down, loses nothing, and takes the retry once it is back', async () => {
