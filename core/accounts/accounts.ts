@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ScanSettings } from '../domains/domain-record.js';
+import type { DomainService } from '../domains/domains.js';
 import { outpostError } from '../errors.js';
 import { KeyedSerializer } from '../store/keyed-serializer.js';
 import type { SharedCollection, SharedStore } from '../store/shared-store.js';
@@ -76,7 +77,12 @@ export class AccountService {
   /** Serialises read-modify-write per account, so a rotation and a status change cannot undo each other. */
   private readonly updates = new KeyedSerializer();
 
-  constructor(store: SharedStore, private readonly now: () => number = Date.now) {
+  constructor(
+    store: SharedStore,
+    /** An account's domains go with it, free for whoever verifies them next. */
+    private readonly domains: Pick<DomainService, 'deleteAccountDomains'>,
+    private readonly now: () => number = Date.now,
+  ) {
     this.accounts = store.collection<Account>('accounts');
   }
 
@@ -140,9 +146,11 @@ export class AccountService {
     }
   }
 
+  /** Deletes the account and frees its domains (those first: a failure midway leaves an account whose delete can be retried). */
   delete(id: string): Promise<void> {
     return this.update(id, async () => {
       await this.get(id);
+      await this.domains.deleteAccountDomains(id);
       await this.accounts.delete(id);
     });
   }

@@ -1,15 +1,17 @@
 /**
- * The DNS records a sending domain must publish: SPF authorising Outpost's
+ * The DNS records a sending domain must publish: the account's verification
+ * token (proof that it controls the domain), SPF authorising Outpost's
  * sending IPs, the DKIM public key(s), a DMARC policy, and the return-path
  * domain `bounce.<domain>` (MX to Outpost for DSNs, its own SPF so the
  * envelope sender aligns with the From domain under relaxed DMARC alignment).
  */
 import { dkimRecordValue } from './dkim-keys.js';
 import type { DomainRecord } from './domain-record.js';
+import { ownershipRecordName } from './ownership.js';
 
 export interface DnsRecord {
-  /** What the record is for: spf, dkim, dmarc, return_path_mx, return_path_spf. */
-  purpose: 'spf' | 'dkim' | 'dmarc' | 'return_path_mx' | 'return_path_spf';
+  /** What the record is for: ownership, spf, dkim, dmarc, return_path_mx, return_path_spf. */
+  purpose: 'ownership' | 'spf' | 'dkim' | 'dmarc' | 'return_path_mx' | 'return_path_spf';
   type: 'TXT' | 'MX';
   /** Fully qualified, no trailing dot. */
   name: string;
@@ -41,9 +43,11 @@ export function returnPathDomain(domain: string): string {
   return `bounce.${domain}`;
 }
 
-export function expectedRecords(record: DomainRecord, identity: SendingIdentity): DnsRecord[] {
+/** Every record `record`'s claim needs; `ownershipValue` is its account's token (OwnershipTokens). */
+export function expectedRecords(record: DomainRecord, identity: SendingIdentity, ownershipValue: string): DnsRecord[] {
   const keys = [record.dkim.active, ...(record.dkim.next ? [record.dkim.next] : [])];
   return [
+    { purpose: 'ownership', type: 'TXT', name: ownershipRecordName(record.domain), value: ownershipValue },
     { purpose: 'spf', type: 'TXT', name: record.domain, value: spfValue(identity) },
     ...keys.map((key): DnsRecord => ({ purpose: 'dkim', type: 'TXT', name: `${key.selector}._domainkey.${record.domain}`, value: dkimRecordValue(key) })),
     { purpose: 'dmarc', type: 'TXT', name: `_dmarc.${record.domain}`, value: dmarcValue(record.domain) },

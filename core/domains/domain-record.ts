@@ -22,20 +22,31 @@ export interface DomainDefaults {
   text_click_tracking?: boolean;
   unsubscribe_tracking?: boolean;
   test_mode?: boolean;
-  /** Content scanning for mail from this domain (the scan plugins); wins over the account's. */
+  /** Content scanning for mail from this domain (the scan plugins); it can only make the account's stricter. */
   scan?: ScanSettings;
 }
 
 /**
- * Content scanning for one sending domain or account: each field left out
- * falls back to the account's, then to the scan plugins' own settings.
+ * Content scanning for one account or sending domain. An account's, set by an
+ * admin, replaces the scan plugins' own settings, looser or stricter; a
+ * domain's, set by the account's owner, can only make the account's stricter
+ * (plugins/scan/policy.ts merges them). A field left out falls back.
  */
 export interface ScanSettings {
-  /** The scan plugins that run (`scan-builtin`, `scan-rspamd`, ...); default: every enabled one; [] runs none. */
+  /**
+   * The scan plugins that run (`scan-builtin`, `scan-rspamd`, ...). An account's: default every enabled
+   * one, [] runs none. A domain's run besides the account's (never instead of them).
+   */
   scanners?: readonly string[];
-  /** Spam score at or above which a message is refused (SpamAssassin; rspamd then too, instead of its own action). */
+  /**
+   * Spam score at or above which a message is refused (SpamAssassin; rspamd then too). An account's
+   * replaces the scanner's own (for rspamd, its reject decision); a domain's counts only where lower.
+   */
   spam_threshold?: number;
-  /** Dangerous attachment types (executables, scripts, HTML forms, double extensions): refuse them, or allow them. */
+  /**
+   * Dangerous attachment types (executables, scripts, HTML forms, double extensions): refuse or allow.
+   * Only an account's may allow them; a domain's `refuse` refuses them whatever the account's says.
+   */
   attachments?: 'refuse' | 'allow';
 }
 

@@ -1,6 +1,7 @@
 /**
  * Checks a domain's published DNS records against what Outpost asked for, the
- * way a receiver would see them: SPF is evaluated by mailauth for each sending
+ * way a receiver would see them: the account's verification token must be
+ * among the TXT values at its name, SPF is evaluated by mailauth for each sending
  * IP (10-lookup limit included), DKIM compares the published public key,
  * DMARC needs exactly one record with a p= tag, the return path needs its MX.
  * Every check says what was found and what is expected.
@@ -10,6 +11,7 @@ import { isNoRecordsError, txtRecords, type DnsResolver } from '../dns-resolver.
 import { publishedPublicKey } from './dkim-keys.js';
 import type { DnsRecord, SendingIdentity } from './dns-records.js';
 import type { RecordCheck } from './domain-record.js';
+import { isOwnershipValue } from './ownership.js';
 
 function check(record: DnsRecord, status: RecordCheck['status'], found: string[], reason?: string): RecordCheck {
   return { purpose: record.purpose, type: record.type, name: record.name, expected: record.value, status, found, ...(reason ? { reason } : {}) };
@@ -20,6 +22,13 @@ export async function sendingIpsOf(identity: SendingIdentity, resolver: DnsResol
   if (identity.sendingIps.length > 0) return identity.sendingIps;
   const [v4, v6] = await Promise.allSettled([resolver.resolve4(identity.hostname), resolver.resolve6(identity.hostname)]);
   return [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
+}
+
+async function checkOwnership(record: DnsRecord, resolver: DnsResolver): Promise<RecordCheck> {
+  const found = (await txtRecords(resolver, record.name)).filter(isOwnershipValue);
+  if (found.includes(record.value)) return check(record, 'ok', found);
+  if (found.length === 0) return check(record, 'missing', [], `no verification TXT at ${record.name}; publish the expected value: it proves this account controls the domain`);
+  return check(record, 'wrong', found, `the verification values at ${record.name} are not this account's; add the expected value (several may be published side by side)`);
 }
 
 async function checkSpf(record: DnsRecord, ips: string[], identity: SendingIdentity, resolver: DnsResolver): Promise<RecordCheck> {
@@ -86,6 +95,8 @@ export async function verifyRecords(records: DnsRecord[], identity: SendingIdent
     records.map(async (record) => {
       try {
         switch (record.purpose) {
+          case 'ownership':
+            return await checkOwnership(record, resolver);
           case 'spf':
           case 'return_path_spf':
             return await checkSpf(record, ips, identity, resolver);

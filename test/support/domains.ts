@@ -1,6 +1,7 @@
 /**
  * Gives a test account a verified sending domain: adds it over the API,
- * publishes the records Outpost asks for in the test DNS server, verifies it.
+ * publishes the records Outpost asks for in the test DNS server (the account's
+ * verification token among them), verifies it.
  */
 import type { DnsRecords, TestDnsServer } from './dns-server.js';
 import { request, type HttpTarget } from './http.js';
@@ -10,7 +11,11 @@ interface DomainRecordsView {
   dns_records: { type: 'TXT' | 'MX'; name: string; value: string; priority?: number }[];
 }
 
-/** Publishes every record of a domain view in the test DNS (replacing same-kind TXT values). */
+/**
+ * Publishes every record of a domain view in the test DNS, replacing TXT values
+ * of the same kind (`v=spf1`, `v=DMARC1`): verification tokens differ from the
+ * first word, so several accounts' tokens stand side by side, as in real DNS.
+ */
 export function publishRecords(dns: TestDnsServer, view: DomainRecordsView): void {
   const byName = new Map<string, DnsRecords>();
   for (const record of view.dns_records) {

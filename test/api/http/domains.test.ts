@@ -27,6 +27,8 @@ interface DnsRecordView {
 interface DomainView {
   domain: string;
   status: string;
+  created_at: string;
+  expires_at: string | null;
   dkim: { selector: string; next_selector: string | null };
   dns_records: DnsRecordView[];
   defaults: Record<string, boolean>;
@@ -74,7 +76,11 @@ describe('sending domains', () => {
     const view = await addDomain('Acme.Test');
     assert.equal(view.domain, 'acme.test');
     assert.equal(view.status, 'pending');
+    assert.equal(Date.parse(view.expires_at!) - Date.parse(view.created_at), 7 * 86_400_000, 'removed unless verified within OUTPOST_DOMAIN_CLAIM_EXPIRY');
     const byPurpose = Object.fromEntries(view.dns_records.map((record) => [record.purpose, record]));
+    assert.deepEqual(Object.keys(byPurpose).sort(), ['dkim', 'dmarc', 'ownership', 'return_path_mx', 'return_path_spf', 'spf']);
+    assert.match(byPurpose.ownership!.value, /^outpost-verification=[0-9a-f]{32}$/);
+    assert.deepEqual({ ...byPurpose.ownership, value: undefined }, { purpose: 'ownership', type: 'TXT', name: '_outpost-verify.acme.test', value: undefined, status: 'unchecked' });
     assert.deepEqual(byPurpose.spf, { purpose: 'spf', type: 'TXT', name: 'acme.test', value: `v=spf1 ip4:${SENDING_IP} ~all`, status: 'unchecked' });
     assert.equal(byPurpose.dkim!.name, `${view.dkim.selector}._domainkey.acme.test`);
     assert.match(byPurpose.dkim!.value, /^v=DKIM1; k=rsa; p=MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA[A-Za-z0-9+/=]+$/);
@@ -96,6 +102,21 @@ describe('sending domains', () => {
     const verified = await verify();
     assert.equal(verified.status, 'verified', JSON.stringify(verified.dns_records, null, 1));
     assert.ok(verified.dns_records.every((record) => record.status === 'ok'));
+    assert.equal(verified.expires_at, null, 'a verified domain no longer expires');
+  });
+
+  it('verifies nothing without the account\'s verification token, even with every other record published', async () => {
+    const view = await addDomain();
+    publish(view, ['ownership']);
+    dns.set('_outpost-verify.acme.test', { TXT: ['outpost-verification=0123456789abcdef0123456789abcdef'] });
+    const result = await verify();
+    assert.equal(result.status, 'pending');
+    assert.ok(result.dns_records.filter((record) => record.purpose !== 'ownership').every((record) => record.status === 'ok'));
+    const ownership = recordOf(result, 'ownership');
+    assert.equal(ownership.status, 'wrong');
+    assert.deepEqual(ownership.found, ['outpost-verification=0123456789abcdef0123456789abcdef']);
+    assert.match(ownership.reason!, /not this account's; add the expected value/);
+    assert.equal((await send('news@acme.test')).status, 422);
   });
 
   it('names a wrong DKIM key, a missing DMARC, SPF without the sending IP, and duplicate SPF records', async () => {
@@ -247,7 +268,7 @@ describe('sending domains', () => {
     assert.equal(mx.messages.length, 1);
   });
 
-  it('refuses bad domain names, duplicates and unknown fields', async () => {
+  it('refuses bad domain names, the account\'s own duplicates and unknown fields', async () => {
     for (const bad of ['not a domain', 'localhost', '-acme.test', 'acme..test']) {
       const response = await request(server.outpost, 'POST', '/v1/domains', { key, json: { domain: bad } });
       assert.equal(response.status, 400, bad);
@@ -257,6 +278,7 @@ describe('sending domains', () => {
     const duplicate = await request(server.outpost, 'POST', '/v1/domains', { key, json: { domain: 'acme.test' } });
     assert.equal(duplicate.status, 409);
     assert.equal(duplicate.body.code, 'domain_exists');
+    assert.match(String(duplicate.body.message), /acme\.test is already added; verify it/);
     const unknown = await request(server.outpost, 'PATCH', '/v1/domains/acme.test', { key, json: { tracking: true } });
     assert.equal(unknown.status, 400);
   });
