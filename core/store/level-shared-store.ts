@@ -2,15 +2,33 @@
  * SharedStore on the node's own LevelDB (the embedded default). Collections live
  * under `k!<collection>!<id>`, temporary values under `t!<key>` with their expiry
  * inside the value. Counters are kept in memory: on one node they need not
- * survive a restart, and a rate-limit window is short.
+ * survive a restart, and a rate-limit window is short. Counts (statistics) are
+ * kept for months, so they are stored, under `c!<key>` with their expiry.
+ * A sorted set's members are keys `z!<set>!<score, 16 digits>!<member>`, so a
+ * range of scores is a range of keys; `zs!<set>!<member>` holds the member's
+ * score, to find its key when it moves.
  */
 import type { Level } from 'level';
+import type { BatchOperation } from '../spool/batch.js';
 import type { GroupCommitter } from '../spool/group-commit.js';
 import { deepFreeze } from './deep-freeze.js';
 import { KeyedSerializer } from './keyed-serializer.js';
-import type { SharedCollection, SharedStore } from './shared-store.js';
+import { checkedScore, MAX_SORTED_SCORE, type CountAddition, type ScoredMember, type SharedCollection, type SharedSortedSet, type SharedStore } from './shared-store.js';
 
-/** How often expired temporary values are swept. */
+/** Counts under one key as stored (addCounts), with when they expire. */
+interface StoredCounts {
+  expiresAt: number;
+  counts: Record<string, number>;
+}
+
+/** Digits of a sorted-set score in its key: enough for MAX_SORTED_SCORE, zero-padded so keys sort as numbers. */
+const SCORE_DIGITS = 16;
+
+function scoreText(score: number): string {
+  return String(checkedScore(score)).padStart(SCORE_DIGITS, '0');
+}
+
+/** How often expired temporary values and counts are swept. */
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 
 /**
@@ -28,8 +46,12 @@ const READ_CACHE_ENTRIES = 10_000;
 export class LevelSharedStore implements SharedStore {
   private readonly readCache = new Map<string, unknown>();
   private readonly counters = new Map<string, { count: number; resetAt: number }>();
-  /** Serialises putIfAbsent per key: check and write must not interleave. */
+  /** Serialises putIfAbsent, insert and deleteIfEqual per key: check and write must not interleave. */
   private readonly perKey = new KeyedSerializer();
+  /** Serialises the changes of one sorted-set member: its old key is read, then replaced. */
+  private readonly perMember = new KeyedSerializer();
+  /** Serialises addCounts: its read, add and write must not interleave with another's. */
+  private readonly countWrites = new KeyedSerializer();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -43,7 +65,7 @@ export class LevelSharedStore implements SharedStore {
 
   collection<T>(name: string): SharedCollection<T> {
     const prefix = `k!${name}!`;
-    return {
+    const collection: SharedCollection<T> = {
       get: async (id) => {
         const key = prefix + id;
         const cached = this.readCache.get(key);
@@ -64,6 +86,20 @@ export class LevelSharedStore implements SharedStore {
         // a copy of what was stored: the caller keeps its own object, unfrozen
         this.remember(prefix + id, deepFreeze(JSON.parse(json)));
       },
+      // serialised per key (as putIfAbsent is): each reads only once the one before has landed
+      insert: (id, value) =>
+        this.perKey.run(prefix + id, async () => {
+          const existing = await collection.get(id);
+          if (existing === undefined) await collection.put(id, value);
+          return existing;
+        }),
+      deleteIfEqual: (id, expected) =>
+        this.perKey.run(prefix + id, async () => {
+          const existing = await collection.get(id);
+          if (existing === undefined || JSON.stringify(existing) !== JSON.stringify(expected)) return false;
+          await collection.delete(id);
+          return true;
+        }),
       delete: async (id) => {
         await this.committer.write([{ type: 'del', key: prefix + id }]);
         this.readCache.delete(prefix + id);
@@ -72,6 +108,41 @@ export class LevelSharedStore implements SharedStore {
         const values: T[] = [];
         for await (const stored of this.db.values({ gt: prefix, lt: `${prefix}~` })) values.push(JSON.parse(stored.toString()) as T);
         return values;
+      },
+    };
+    return collection;
+  }
+
+  sortedSet(name: string): SharedSortedSet {
+    const entries = `z!${name}!`;
+    const scoreKey = (member: string) => `zs!${name}!${member}`;
+    const entryKey = (score: number, member: string) => `${entries}${scoreText(score)}!${member}`;
+    /** Deletes the member's current key (if any), then adds `also`, in one synced batch. */
+    const replace = (member: string, also: BatchOperation[]) =>
+      this.perMember.run(scoreKey(member), async () => {
+        const previous = await this.db.get(scoreKey(member));
+        const removed: BatchOperation[] = previous === undefined ? [] : [{ type: 'del', key: entryKey(Number(previous.toString()), member) }];
+        if (removed.length > 0 || also.length > 0) await this.committer.write([...removed, ...also]);
+      });
+    return {
+      put: async (member, score) =>
+        replace(member, [
+          { type: 'put', key: entryKey(score, member), value: Buffer.alloc(0) },
+          { type: 'put', key: scoreKey(member), value: Buffer.from(String(score)) },
+        ]),
+      delete: (member) => replace(member, [{ type: 'del', key: scoreKey(member) }]),
+      range: async ({ min = 0, max = MAX_SORTED_SCORE, descending = false, offset = 0, limit }) => {
+        const found: ScoredMember[] = [];
+        if (limit <= 0) return found;
+        // '"' follows '!': every key of score `max` sorts below `<max>"`
+        const keys = this.db.keys({ gte: entries + scoreText(min), lt: `${entries}${scoreText(max)}"`, reverse: descending, limit: offset + limit });
+        let skipped = 0;
+        for await (const key of keys) {
+          if (skipped++ < offset) continue;
+          const rest = key.slice(entries.length);
+          found.push({ member: rest.slice(SCORE_DIGITS + 1), score: Number(rest.slice(0, SCORE_DIGITS)) });
+        }
+        return found;
       },
     };
   }
@@ -123,6 +194,25 @@ export class LevelSharedStore implements SharedStore {
     return counter && counter.resetAt > this.now() ? counter.count : 0;
   }
 
+  addCounts(additions: readonly CountAddition[], ttlMs: number): Promise<void> {
+    return this.countWrites.run('counts', async () => {
+      const now = this.now();
+      const keys = [...new Set(additions.map((addition) => `c!${addition.key}`))];
+      const stored = new Map(keys.map((key, index) => [key, index] as const));
+      const current = (await this.db.getMany(keys)).map((value) => liveCounts(value, now) ?? { expiresAt: now + ttlMs, counts: {} });
+      for (const { key, counts } of additions) {
+        const target = current[stored.get(`c!${key}`)!]!.counts;
+        for (const [name, amount] of Object.entries(counts)) target[name] = (target[name] ?? 0) + amount;
+      }
+      await this.committer.write(keys.map((key, index) => ({ type: 'put', key, value: Buffer.from(JSON.stringify(current[index])) })));
+    });
+  }
+
+  async readCounts(keys: readonly string[]): Promise<Record<string, number>[]> {
+    const now = this.now();
+    return (await this.db.getMany(keys.map((key) => `c!${key}`))).map((value) => liveCounts(value, now)?.counts ?? {});
+  }
+
   async close(): Promise<void> {
     clearInterval(this.sweeper);
   }
@@ -130,10 +220,19 @@ export class LevelSharedStore implements SharedStore {
   private async sweepExpired(): Promise<void> {
     const now = this.now();
     const expired: { type: 'del'; key: string }[] = [];
-    for await (const [key, stored] of this.db.iterator({ gt: 't!', lt: 't!~' })) {
-      if ((JSON.parse(stored.toString()) as { expiresAt: number }).expiresAt <= now) expired.push({ type: 'del', key });
+    for (const range of [{ gt: 't!', lt: 't!~' }, { gt: 'c!', lt: 'c!~' }]) {
+      for await (const [key, stored] of this.db.iterator(range)) {
+        if ((JSON.parse(stored.toString()) as { expiresAt: number }).expiresAt <= now) expired.push({ type: 'del', key });
+      }
     }
     for (const [key, counter] of this.counters) if (counter.resetAt <= now) this.counters.delete(key);
     if (expired.length > 0) await this.committer.write(expired).catch(() => undefined);
   }
+}
+
+/** Stored counts that have not expired, or undefined. */
+function liveCounts(value: Buffer | undefined, now: number): StoredCounts | undefined {
+  if (value === undefined) return undefined;
+  const stored = JSON.parse(value.toString()) as StoredCounts;
+  return stored.expiresAt > now ? stored : undefined;
 }

@@ -1,138 +1,147 @@
 /**
- * Sends webhook requests: one JSON POST per event and webhook, signed with the
- * webhook's secret, answered within a time limit, and tried again on any
- * answer but 2xx (or none) after each delay of OUTPOST_WEBHOOK_RETRY_SCHEDULE,
- * then given up with an error in the log. Pending retries are kept in memory:
- * a restart drops them (the stop logs how many).
+ * Sends webhook events: one JSON POST per event and webhook (webhook-request.ts
+ * signs and sends it), tried again on any answer but 2xx (or none) after each
+ * delay of OUTPOST_WEBHOOK_RETRY_SCHEDULE, then given up. Every delivery is
+ * written to the shared store before its first attempt and after each one
+ * (delivery-log.ts), so what is pending survives a restart and, in cluster
+ * mode, a node's death: the retry loop (retry-loop.ts) of any node with
+ * access to the store picks it up when it falls due.
  *
- * The signature header is `X-Outpost-Signature: sha256=<hex>`, the
- * HMAC-SHA256 of the body with the secret (as SPEC asks); the body carries its
- * `created_at`, so a receiver can check freshness with signed data too. The host name is resolved through OUTPOST_DNS_SERVERS
- * and every address checked against the private-space policy before
- * connecting (the request's own lookup), so DNS cannot turn a webhook into a
- * probe of the internal network.
+ * The guarantee is at least once: a crash between a receiver's 2xx and the
+ * record of it, or a claim that outlives its lease, sends an event again, with
+ * the same body, id and X-Outpost-Event-Id header, for the receiver to drop.
+ *
+ * Every process that publishes events has a sender and makes the first
+ * attempt of its own events; only one process of a node runs the retry loop
+ * (startRetries: the single process, or the primary of OUTPOST_WORKERS).
  */
-import { createHmac, randomUUID } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { nonPublicRangeOf } from '../private-targets.js';
-import type { DnsResolver } from '../dns-resolver.js';
-import type { SigningWebhook, WebhookEventType } from './webhooks.js';
+import type { WebhookDelivery, WebhookDeliveryLog } from './delivery-log.js';
+import { WebhookRetryLoop } from './retry-loop.js';
+import type { WebhookEventType } from './webhook-events.js';
+import { postWebhook, type WebhookRequestSettings } from './webhook-request.js';
+import type { SigningWebhook } from './webhooks.js';
 
-export interface WebhookSenderSettings {
-  resolver: DnsResolver;
-  allowPrivateTargets: boolean;
+/**
+ * How much longer than a request's time limit a claim on a delivery lasts:
+ * room for the store writes before and after the request. Another node takes
+ * over a delivery whose holder died this long after its request began.
+ */
+const LEASE_MARGIN_MS = 15_000;
+
+/** The longest error text kept in a delivery's log. */
+const ERROR_TEXT_LIMIT = 500;
+
+export interface WebhookSenderSettings extends WebhookRequestSettings {
   /** Delay before each retry; its length is the number of retries. */
   retryScheduleMs: number[];
-  timeoutMs: number;
+  deliveries: WebhookDeliveryLog;
+  /** The webhook as it is now (URL and secret), for a retry; undefined once it was deleted. */
+  webhookFor(accountId: string, webhookId: string): Promise<SigningWebhook | undefined>;
   logger: Logger;
   now?: () => number;
 }
 
 export class WebhookSender {
-  private readonly retries = new Set<NodeJS.Timeout>();
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+  private retries: WebhookRetryLoop | undefined;
   private closed = false;
 
-  constructor(private readonly settings: WebhookSenderSettings) {}
-
-  /** Sends `data` as event `type` to `webhook`, now and on failure again later. */
-  send(webhook: SigningWebhook, type: WebhookEventType, data: Record<string, unknown>): void {
-    if (this.closed) return;
-    const now = (this.settings.now ?? Date.now)();
-    const body = JSON.stringify({ id: randomUUID(), type, created_at: new Date(now).toISOString(), data });
-    this.attempt(webhook, type, body, 0);
+  constructor(private readonly settings: WebhookSenderSettings) {
+    this.now = settings.now ?? Date.now;
+    this.leaseMs = settings.timeoutMs + LEASE_MARGIN_MS;
   }
 
-  /** Waits for the requests under way and drops the pending retries (shutdown). */
+  /** Sends `data` as event `type` to `webhook`: stored as pending, then tried at once. */
+  send(webhook: SigningWebhook, type: WebhookEventType, data: Record<string, unknown>): void {
+    const { logger, deliveries } = this.settings;
+    if (this.closed) {
+      logger.warn({ webhook: webhook.id, type }, 'webhook event published after shutdown began; not sent');
+      return;
+    }
+    const now = this.now();
+    const id = randomUUID();
+    const delivery: WebhookDelivery = {
+      id,
+      accountId: webhook.accountId,
+      webhookId: webhook.id,
+      eventType: type,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: now,
+      createdAt: now,
+      updatedAt: now,
+      body: JSON.stringify({ id, type, created_at: new Date(now).toISOString(), data }),
+    };
+    this.track(
+      deliveries.create(delivery, now + this.leaseMs).then(
+        () => {
+          this.track(deliveries.trim(delivery.accountId, delivery.webhookId));
+          return this.attempt(delivery, webhook);
+        },
+        (error: unknown) => logger.error({ err: error, webhook: webhook.id, type }, 'webhook delivery could not be stored; event not sent'),
+      ),
+    );
+  }
+
+  /** Starts trying pending deliveries again as they fall due, here and those other nodes left (one process per node). */
+  startRetries(): void {
+    if (this.closed || this.retries) return;
+    const { deliveries, logger } = this.settings;
+    this.retries = new WebhookRetryLoop({
+      deliveries,
+      leaseMs: this.leaseMs,
+      logger,
+      now: this.now,
+      attempt: async (delivery) => this.attempt(delivery, await this.settings.webhookFor(delivery.accountId, delivery.webhookId)),
+    });
+    this.retries.start();
+  }
+
+  /** Stops taking up deliveries and waits for the attempts under way; what is pending stays stored for the next start. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.retries.size > 0) this.settings.logger.warn({ dropped: this.retries.size }, 'webhook retries dropped at shutdown');
-    for (const timer of this.retries) clearTimeout(timer);
-    this.retries.clear();
-    await Promise.all(this.inFlight);
+    await this.retries?.stop();
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
-  private attempt(webhook: SigningWebhook, type: WebhookEventType, body: string, tries: number): void {
-    const { logger, retryScheduleMs } = this.settings;
-    const log = { webhook: webhook.id, url: webhook.url, type, tries: tries + 1 };
-    const request = this.post(webhook, body).then(
-      (status) => {
-        if (status < 200 || status > 299) throw new Error(`answered HTTP ${status}`);
-      },
-    ).catch((error: unknown) => {
-      const delay = retryScheduleMs[tries];
-      if (delay === undefined || this.closed) {
-        logger.error({ ...log, err: error }, 'webhook request failed; giving up');
-        return;
+  private track(work: Promise<void>): void {
+    const tracked = work.catch((error: unknown) => this.settings.logger.error({ err: error }, 'webhook delivery bookkeeping failed'));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  /** One attempt of a delivery this process holds, and its record: delivered, pending until the next retry, or failed. */
+  private async attempt(delivery: WebhookDelivery, webhook: SigningWebhook | undefined): Promise<void> {
+    const { logger, retryScheduleMs, deliveries } = this.settings;
+    const attempts = delivery.attempts + 1;
+    let httpStatus: number | undefined;
+    let error: string | undefined;
+    if (!webhook) error = 'the webhook was deleted';
+    else if (delivery.body === undefined) error = 'the delivery has no body to send';
+    else {
+      try {
+        httpStatus = await postWebhook(this.settings, webhook, delivery.id, delivery.body);
+        if (httpStatus < 200 || httpStatus > 299) error = `answered HTTP ${httpStatus}`;
+      } catch (failure) {
+        error = (failure as Error).message;
       }
-      logger.warn({ ...log, err: error, retryInMs: delay }, 'webhook request failed; trying again later');
-      const timer = setTimeout(() => {
-        this.retries.delete(timer);
-        this.attempt(webhook, type, body, tries + 1);
-      }, delay);
-      timer.unref();
-      this.retries.add(timer);
+    }
+    const at = this.now();
+    const delay = webhook && delivery.body !== undefined ? retryScheduleMs[attempts - 1] : undefined;
+    const status = error === undefined ? 'delivered' : delay === undefined ? 'failed' : 'pending';
+    const { id, accountId, webhookId, eventType, createdAt, body } = delivery;
+    await deliveries.update({
+      id, accountId, webhookId, eventType, createdAt, body, status, attempts, updatedAt: at,
+      ...(httpStatus === undefined ? {} : { lastHttpStatus: httpStatus }),
+      ...(error === undefined ? {} : { lastError: error.slice(0, ERROR_TEXT_LIMIT) }),
+      ...(status === 'pending' ? { nextAttemptAt: at + delay! } : {}),
     });
-    this.inFlight.add(request);
-    void request.finally(() => this.inFlight.delete(request));
-  }
-
-  /** One POST; resolves with the HTTP status. */
-  private post(webhook: SigningWebhook, body: string): Promise<number> {
-    const url = new URL(webhook.url);
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    // an address in the URL itself is never looked up: check it here
-    const range = isIP(host) ? nonPublicRangeOf(host) : undefined;
-    if (range && !this.settings.allowPrivateTargets) return Promise.reject(new Error(`${host} is in ${range} address space (OUTPOST_ALLOW_PRIVATE_TARGETS)`));
-    const signature = createHmac('sha256', webhook.secret).update(body).digest('hex');
-    const client = url.protocol === 'https:' ? https : http;
-    return new Promise((resolve, reject) => {
-      const request = client.request(
-        url,
-        {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-            'user-agent': 'Outpost-Webhooks/1',
-            'x-outpost-signature': `sha256=${signature}`,
-          },
-          lookup: this.lookup,
-          timeout: this.settings.timeoutMs,
-        },
-        (response) => {
-          response.resume();
-          response.once('end', () => resolve(response.statusCode ?? 0));
-          response.once('error', reject);
-        },
-      );
-      request.once('timeout', () => request.destroy(new Error(`no answer within ${this.settings.timeoutMs} ms`)));
-      request.once('error', reject);
-      request.end(body);
-    });
-  }
-
-  /** net's lookup, through OUTPOST_DNS_SERVERS, keeping only addresses the policy allows. */
-  private readonly lookup: LookupFunction = (hostname, options, callback) => {
-    this.resolve(hostname).then(
-      (addresses) => {
-        if (options.all) callback(null, addresses.map((address) => ({ address, family: isIP(address) })));
-        else callback(null, addresses[0]!, isIP(addresses[0]!));
-      },
-      (error: NodeJS.ErrnoException) => callback(error, '', 0),
-    );
-  };
-
-  private async resolve(hostname: string): Promise<string[]> {
-    const { resolver, allowPrivateTargets } = this.settings;
-    const answers = await Promise.allSettled([resolver.resolve4(hostname), resolver.resolve6(hostname)]);
-    const found = answers.flatMap((answer) => (answer.status === 'fulfilled' ? answer.value : []));
-    if (found.length === 0) throw new Error(`${hostname} has no A or AAAA record`);
-    const allowed = allowPrivateTargets ? found : found.filter((address) => nonPublicRangeOf(address) === undefined);
-    if (allowed.length === 0) throw new Error(`${hostname} resolves only to non-public addresses (${found.join(', ')}); see OUTPOST_ALLOW_PRIVATE_TARGETS`);
-    return allowed;
+    const log = { webhook: webhookId, url: webhook?.url, type: eventType, event: id, attempts };
+    if (status === 'pending') logger.warn({ ...log, reason: error, retryInMs: delay }, 'webhook request failed; trying again later');
+    else if (status === 'failed') logger.error({ ...log, reason: error }, 'webhook request failed; giving up');
   }
 }

@@ -1,11 +1,13 @@
 /**
  * Each account's webhooks: a URL and the events it wants, with the secret
- * Outpost signs every request to it with (HMAC-SHA256, see webhook-sender.ts),
+ * Outpost signs every request to it with (HMAC-SHA256, see webhook-request.ts),
  * kept sealed with OUTPOST_SECRET_KEY like the DKIM keys. One shared collection
  * per account, so in cluster mode every node sends to the same ones. The URL is checked when it is registered (http or https, no
  * credentials in it, not an address in private space unless
  * OUTPOST_ALLOW_PRIVATE_TARGETS); the addresses its name resolves to are
- * checked again on every request, as DNS can change.
+ * checked again on every request, as DNS can change. Each webhook's log of
+ * deliveries (delivery-log.ts) is read through here, so only its account sees
+ * it, and goes with the webhook.
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
@@ -13,10 +15,11 @@ import { nonPublicRangeOf } from '../private-targets.js';
 import type { SecretBox } from '../domains/secret-box.js';
 import { outpostError } from '../errors.js';
 import { accountCollectionName, type SharedCollection, type SharedStore } from '../store/shared-store.js';
+import { WebhookDeliveryLog, type WebhookDelivery } from './delivery-log.js';
+import { WEBHOOK_EVENTS, type WebhookEventType } from './webhook-events.js';
 
-/** What a webhook can subscribe to (tracking and complaint events come with those features). */
-export const WEBHOOK_EVENTS = ['accepted', 'delivered', 'deferred', 'bounced', 'complained', 'opened', 'clicked', 'unsubscribed'] as const;
-export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+export { WEBHOOK_EVENTS, type WebhookEventType } from './webhook-events.js';
+export type { WebhookDelivery, WebhookDeliveryStatus } from './delivery-log.js';
 
 export interface Webhook {
   id: string;
@@ -27,6 +30,7 @@ export interface Webhook {
 
 /** A webhook with its secret, which signs each request; shown to the account once, when it is created. */
 export interface SigningWebhook extends Webhook {
+  accountId: string;
   secret: string;
 }
 
@@ -65,13 +69,17 @@ const SUBSCRIPTIONS_CACHE_MS = 5_000;
 
 export class WebhookService {
   private readonly cached = new Map<string, { until: number; webhooks: Promise<StoredWebhook[]> }>();
+  /** Every webhook's deliveries: pending ones (for the sender) and the log (for the account). */
+  readonly deliveries: WebhookDeliveryLog;
 
   constructor(
     private readonly store: SharedStore,
     private readonly box: SecretBox,
-    private readonly settings: { allowPrivateTargets: boolean },
+    private readonly settings: { allowPrivateTargets: boolean; logSize: number },
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.deliveries = new WebhookDeliveryLog(store, settings.logSize);
+  }
 
   private entries(accountId: string): SharedCollection<StoredWebhook> {
     return this.store.collection<StoredWebhook>(accountCollectionName('webhooks', accountId));
@@ -89,7 +97,7 @@ export class WebhookService {
     const secret = `whsec_${randomBytes(24).toString('base64url')}`;
     await this.entries(accountId).put(webhook.id, { ...webhook, sealedSecret: this.box.seal(secret) });
     this.cached.delete(accountId);
-    return { ...webhook, secret };
+    return { ...webhook, accountId, secret };
   }
 
   /** The account's webhooks, oldest first, without their secrets. */
@@ -99,15 +107,38 @@ export class WebhookService {
   }
 
   async delete(accountId: string, id: string): Promise<void> {
-    if (!(await this.entries(accountId).get(id))) throw outpostError('not_found', 'no such webhook in this account; GET /v1/webhooks lists them');
+    await this.requireWebhook(accountId, id);
     await this.entries(accountId).delete(id);
     this.cached.delete(accountId);
+    // its pending deliveries are never tried again, and its log goes with it
+    await this.deliveries.forgetWebhook(accountId, id);
+  }
+
+  /** The webhook's deliveries, newest first: 404 unless it is the account's. */
+  async listDeliveries(accountId: string, id: string, limit: number): Promise<WebhookDelivery[]> {
+    await this.requireWebhook(accountId, id);
+    return this.deliveries.list(accountId, id, limit);
   }
 
   /** The account's webhooks that want `event`, with their secrets to sign with. */
   async subscribed(accountId: string, event: WebhookEventType): Promise<SigningWebhook[]> {
     const wanting = (await this.stored(accountId)).filter((webhook) => webhook.events.includes(event));
-    return wanting.map(({ sealedSecret, ...webhook }) => ({ ...webhook, secret: this.box.open(sealedSecret) }));
+    return wanting.map((webhook) => this.signing(accountId, webhook));
+  }
+
+  /** The webhook `id` of the account as it is now, with its secret; undefined when there is none (deleted). */
+  async find(accountId: string, id: string): Promise<SigningWebhook | undefined> {
+    const webhook = (await this.stored(accountId)).find((each) => each.id === id);
+    return webhook && this.signing(accountId, webhook);
+  }
+
+  private signing(accountId: string, { sealedSecret, ...webhook }: StoredWebhook): SigningWebhook {
+    return { ...webhook, accountId, secret: this.box.open(sealedSecret) };
+  }
+
+  /** A 404 unless the account has webhook `id` (another account's is not found either). */
+  private async requireWebhook(accountId: string, id: string): Promise<void> {
+    if (!(await this.entries(accountId).get(id))) throw outpostError('not_found', 'no such webhook in this account; GET /v1/webhooks lists them');
   }
 
   private stored(accountId: string): Promise<StoredWebhook[]> {

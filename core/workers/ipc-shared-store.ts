@@ -12,10 +12,11 @@
  * writes (`store:changed`), and the entry is dropped; between the write and that
  * notice (well under a millisecond) a reader on another worker may still see the
  * old value, as it would had it read a moment earlier. Temporary values and
- * counters are never cached: they are the cross-worker arithmetic.
+ * counters and counts are never cached: they are the cross-worker arithmetic;
+ * nor are sorted sets (due indexes: read to find work, so they must be current).
  */
 import { deepFreeze } from '../store/deep-freeze.js';
-import type { SharedCollection, SharedStore } from '../store/shared-store.js';
+import type { CountAddition, ScoredMember, SharedCollection, SharedSortedSet, SharedStore, SortedRange } from '../store/shared-store.js';
 import type { RpcChannel } from './rpc.js';
 
 /** Entries cached at most (the oldest dropped first). */
@@ -58,11 +59,28 @@ export class IpcSharedStore implements SharedStore {
         this.cache.delete(cacheKey(name, id));
         await this.channel.call('store:put', name, id, value);
       },
+      insert: async (id, value) => {
+        this.cache.delete(cacheKey(name, id));
+        const existing = await this.channel.call<T | undefined>('store:insert', name, id, value);
+        return existing === undefined ? undefined : deepFreeze(existing);
+      },
+      deleteIfEqual: async (id, expected) => {
+        this.cache.delete(cacheKey(name, id));
+        return this.channel.call<boolean>('store:deleteIfEqual', name, id, expected);
+      },
       delete: async (id) => {
         this.cache.delete(cacheKey(name, id));
         await this.channel.call('store:delete', name, id);
       },
       list: () => this.channel.call<T[]>('store:list', name),
+    };
+  }
+
+  sortedSet(name: string): SharedSortedSet {
+    return {
+      put: (member, score) => this.channel.call('store:sortedPut', name, member, score),
+      delete: (member) => this.channel.call('store:sortedDelete', name, member),
+      range: (range) => this.channel.call<ScoredMember[]>('store:sortedRange', name, range),
     };
   }
 
@@ -90,6 +108,14 @@ export class IpcSharedStore implements SharedStore {
     return this.channel.call('store:count', key);
   }
 
+  addCounts(additions: readonly CountAddition[], ttlMs: number): Promise<void> {
+    return this.channel.call('store:addCounts', additions, ttlMs);
+  }
+
+  readCounts(keys: readonly string[]): Promise<Record<string, number>[]> {
+    return this.channel.call('store:readCounts', keys);
+  }
+
   /** The primary owns the store; a worker has nothing to close. */
   async close(): Promise<void> {}
 
@@ -114,15 +140,30 @@ export function serveSharedStore(channel: RpcChannel, store: SharedStore, notify
     await store.collection(name).put(id, value);
     notifyChange({ collection: name, id });
   });
+  channel.handle('store:insert', async (name: string, id: string, value: unknown) => {
+    const existing = await store.collection(name).insert(id, value);
+    if (existing === undefined) notifyChange({ collection: name, id });
+    return existing;
+  });
+  channel.handle('store:deleteIfEqual', async (name: string, id: string, expected: unknown) => {
+    const deleted = await store.collection(name).deleteIfEqual(id, expected);
+    if (deleted) notifyChange({ collection: name, id });
+    return deleted;
+  });
   channel.handle('store:delete', async (name: string, id: string) => {
     await store.collection(name).delete(id);
     notifyChange({ collection: name, id });
   });
   channel.handle('store:list', (name: string) => store.collection(name).list());
+  channel.handle('store:sortedPut', (name: string, member: string, score: number) => store.sortedSet(name).put(member, score));
+  channel.handle('store:sortedDelete', (name: string, member: string) => store.sortedSet(name).delete(member));
+  channel.handle('store:sortedRange', (name: string, range: SortedRange) => store.sortedSet(name).range(range));
   channel.handle('store:putIfAbsent', (key: string, value: string, ttlMs: number) => store.putIfAbsent(key, value, ttlMs));
   channel.handle('store:getTemporary', (key: string) => store.getTemporary(key));
   channel.handle('store:putWithTtl', (key: string, value: string, ttlMs: number) => store.putWithTtl(key, value, ttlMs));
   channel.handle('store:deleteTemporary', (key: string) => store.deleteTemporary(key));
   channel.handle('store:increment', (key: string, windowMs: number) => store.increment(key, windowMs));
   channel.handle('store:count', (key: string) => store.count(key));
+  channel.handle('store:addCounts', (additions: CountAddition[], ttlMs: number) => store.addCounts(additions, ttlMs));
+  channel.handle('store:readCounts', (keys: string[]) => store.readCounts(keys));
 }
