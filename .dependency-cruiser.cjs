@@ -30,14 +30,14 @@ module.exports = {
       name: 'front-ends-are-peers',
       comment:
         'A front end never imports another one; what they share lives behind the intake. One exception: the client ' +
-        '(api/client) takes its types from the zod schemas the server validates with (api/http send/schema, ' +
-        'messages/schema and the route modules), so it cannot drift from the server.',
+        '(api/client) takes its types from the zod schemas the server validates with and answers with (api/http ' +
+        'send/schema, messages/schema, the route modules and the views), so it cannot drift from the server.',
       severity: 'error',
       // $1 is "client" for api/client and empty for every other front end (whose name is then $2), so the
       // second alternative below reads ^(?!client)api/http/... (the schemas are allowed) for the client,
       // and ^(?!)api/http/... (matches nothing: no exception) for the others
       from: { path: '^api/((?:client(?=/))?)([^/]*)/' },
-      to: { path: '^api/', pathNot: '^api/$1$2/|^(?!$1)api/http/(send/schema|messages/schema|routes/[a-z-]+)\\.ts$' },
+      to: { path: '^api/', pathNot: '^api/$1$2/|^(?!$1)api/http/(send/schema|messages/schema|routes/[a-z-]+|views/[a-z-]+)\\.ts$' },
     },
     {
       name: 'only-the-composition-root-knows-api-and-plugins',

@@ -3,6 +3,7 @@
  * account creation through the admin endpoint. Any server with an HTTP address
  * will do: an in-process Outpost, or a child process (outpost-process.ts).
  */
+import { checkAnswerIfAsked } from './openapi-check.js';
 import { TEST_ADMIN_KEY } from './outpost.js';
 
 /** What the helpers need of a server: where its HTTP listener is (an Outpost, or an OutpostChild once ready). */
@@ -44,6 +45,8 @@ export async function request<T = Record<string, unknown>>(
   } catch {
     // not JSON: keep the text for the assertion message
   }
+  // TEST_OPENAPI_CHECK=1 holds every answer to /v1/openapi.json (test/support/openapi-check.ts)
+  await checkAnswerIfAsked(outpost.httpAddress!, { method, path, status: response.status, contentType: response.headers.get('content-type'), body: parsed });
   return { status: response.status, headers: response.headers, body: parsed as T };
 }
 

@@ -22,8 +22,8 @@ const isoDate = z.iso.date();
 const LATEST_DATE_MS = 8.64e15;
 const TIMESTAMP_HELP = 'give ISO 8601 (2026-01-31, 2026-01-31T12:00:00Z, 2026-01-31T14:00:00+02:00) or epoch milliseconds';
 
-/** A point in time as a query parameter: ISO 8601 (a time needs an offset) or epoch ms. */
-const Timestamp = z
+/** A point in time as a query parameter: ISO 8601 (a time needs an offset) or epoch ms (also GET /v1/stats). */
+export const Timestamp = z
   .string()
   .meta({ description: 'ISO 8601 date or date-time with offset, or epoch milliseconds', examples: ['2026-01-31T12:00:00Z', '1769860800000'] })
   .transform((value, ctx) => {

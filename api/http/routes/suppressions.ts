@@ -14,10 +14,11 @@ import { bareAddressProblem } from '../send/addresses.js';
 import type { Intake } from '../../../core/intake.js';
 import type { ApiState } from '../auth.js';
 import { parseBody } from '../validation.js';
+import type { SuppressionJson } from '../views/suppression.js';
 
 export const CreateSuppressionBody = z.strictObject({ address: z.string().min(1).max(320) });
 
-export function suppressionJson(suppression: Suppression) {
+export function suppressionJson(suppression: Suppression): SuppressionJson {
   return { address: suppression.address, reason: suppression.reason, created_at: new Date(suppression.createdAt).toISOString() };
 }
 
