@@ -7,7 +7,10 @@
  * relay. A message is answered 250 only once the `mx:message` hooks have run
  * (the bounces plugin records what the report says) and the message is stored,
  * fsynced, in the spool. Size, connections per address, recipients and idle
- * time are bounded, as on the submission listener.
+ * time are bounded, as on the submission listener; connections per address are
+ * counted from accept, before smtp-server sees the socket: smtp-server counts
+ * every socket against maxClients for its first 100 ms, before onConnect, so a
+ * burst from one address counted only there would shut the port for everyone.
  */
 import type { Server, Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -20,6 +23,9 @@ import { listen } from '../../core/listen.js';
 import { loadTlsCertificate, TLS_SETTINGS } from '../../core/tls-certificate.js';
 
 type ReplyError = Error & { responseCode: number };
+
+/** How long a client refused at accept has to read its 421 before the socket is destroyed. */
+const REFUSAL_LINGER_MS = 2000;
 
 /** An smtp-server reply from an error: the registry's reply for an OutpostError, 451 4.3.0 for anything else (logged). */
 function reply(error: unknown, logger: Logger, session: string): ReplyError {
@@ -88,6 +94,12 @@ export class MxListener implements FrontEnd {
       onClose: (session) => self().release(session),
     };
     const server = new SMTPServer(options);
+    // smtp-server's handler of accepted sockets runs only for those admitSocket takes
+    const accept = server.server.listeners('connection') as ((socket: Socket) => void)[];
+    server.server.removeAllListeners('connection');
+    server.server.on('connection', (socket: Socket) => {
+      if (self().admitSocket(socket)) for (const handler of accept) handler.call(server.server, socket);
+    });
     server.server.on('connection', (socket: Socket) => socket.setNoDelay(true));
     server.on('error', (error: Error & { code?: string }) => logger.debug({ err: error.message, code: error.code }, 'mx: connection error'));
     const listener = new MxListener(server, config, logger);
@@ -119,21 +131,41 @@ export class MxListener implements FrontEnd {
     this.server.updateSecureContext({ key: certificate.key, cert: certificate.cert, ...TLS_SETTINGS });
   }
 
+  /** At accept: counts the socket against its address's limit until it closes (true), or refuses it with 421 (false). */
+  private admitSocket(socket: Socket): boolean {
+    const ip = socket.remoteAddress?.replace(/^::ffff:(?=\d)/i, '').toLowerCase();
+    // a client that reset the connection before it was accepted has no address any more
+    if (ip === undefined) {
+      socket.destroy();
+      return false;
+    }
+    const open = this.perAddress.get(ip) ?? 0;
+    if (open >= this.config.mx.maxConnectionsPerIp) {
+      this.logger.debug({ ip, limit: this.config.mx.maxConnectionsPerIp }, 'mx: connection refused, too many from one address');
+      const { code, status, text } = outpostError('too_many_connections', `too many connections from ${ip}; at most ${this.config.mx.maxConnectionsPerIp} at once`).smtpReply();
+      socket.on('error', () => undefined);
+      socket.end(`${code} ${status} ${text}\r\n`);
+      // read and drop whatever the client sends, so its close is seen
+      socket.resume();
+      setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
+      return false;
+    }
+    this.perAddress.set(ip, open + 1);
+    socket.once('close', () => {
+      const left = (this.perAddress.get(ip) ?? 1) - 1;
+      if (left > 0) this.perAddress.set(ip, left);
+      else this.perAddress.delete(ip);
+    });
+    return true;
+  }
+
   private admit(session: SMTPServerSession, callback: (error?: Error) => void): void {
     if (!this.intake) return callback(reply(outpostError('shutting_down', 'Outpost is starting; try again in a moment'), this.logger, session.id));
-    const open = this.perAddress.get(session.remoteAddress) ?? 0;
-    if (open >= this.config.mx.maxConnectionsPerIp) {
-      return callback(reply(outpostError('too_many_connections', `too many connections from ${session.remoteAddress}; at most ${this.config.mx.maxConnectionsPerIp} at once`), this.logger, session.id));
-    }
-    this.perAddress.set(session.remoteAddress, open + 1);
     callback();
   }
 
   private release(session: SMTPServerSession): void {
     this.accepted.delete(session.id);
-    const open = (this.perAddress.get(session.remoteAddress) ?? 1) - 1;
-    if (open > 0) this.perAddress.set(session.remoteAddress, open);
-    else this.perAddress.delete(session.remoteAddress);
   }
 
   private checkRecipient(address: string, session: SMTPServerSession, callback: (error?: Error) => void): void {

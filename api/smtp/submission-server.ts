@@ -3,13 +3,15 @@
  * (ESMTP extensions, TLS, SIZE, limits) and the handlers that connect it to
  * Outpost (connection-guard, auth, envelope, accept-message). Port 587 starts
  * in clear and offers STARTTLS; port 465 is TLS from the first byte. Either
- * way AUTH is offered only once TLS is up.
+ * way AUTH is offered only once TLS is up. Sockets are admitted at accept,
+ * before smtp-server sees them (admission.ts).
  */
 import type { Socket } from 'node:net';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { admitSocket, screenAcceptedSockets } from './admission.js';
 import { authenticateClient } from './auth.js';
 import { receiveMessage } from './accept-message.js';
-import { admitConnection, enableAuth, releaseConnection } from './connection-guard.js';
+import { admitConnection, enableAuth, markAuthenticated, releaseConnection } from './connection-guard.js';
 import { checkRecipient, checkSender } from './envelope.js';
 import { DataInterruptedError } from './read-message.js';
 import { smtpServerError } from './replies.js';
@@ -43,8 +45,8 @@ export function createSubmissionServer(listener: ListenerName, certificate: TlsC
     hideREQUIRETLS: true,
     // a PTR lookup would use the system resolver, not OUTPOST_DNS_SERVERS, and its answer is never used
     disableReverseLookup: true,
-    // a backstop for sockets not admitted yet (TLS handshake, the first 100 ms); the limits on
-    // admitted connections, over both listeners together, are Outpost's own (connection-guard.ts)
+    // a backstop only: the limits, over both listeners together and from accept on, are Outpost's
+    // own (admission.ts); a connection pushed out to make room may linger here a few seconds more
     maxClients: config.submission.maxConnections * 2,
     maxRecipients: config.submission.maxRecipients,
     socketTimeout: config.submission.idleTimeoutMs,
@@ -66,12 +68,17 @@ export function createSubmissionServer(listener: ListenerName, certificate: TlsC
 
     onAuth(auth, session, callback) {
       const state = context.sessions.get(session.id);
-      const work = () => authenticateClient(context, auth, session);
+      const work = async () => {
+        const accountId = await authenticateClient(context, auth, session);
+        if (state) {
+          state.apiKey = auth.password ?? undefined;
+          // inside the work, so an AUTH deadline that ran out meanwhile does not fire once it is done
+          markAuthenticated(context, state);
+        }
+        return accountId;
+      };
       (state ? state.deadlines.whileBusy(work) : work()).then(
-        (accountId) => {
-          if (state) state.apiKey = auth.password ?? undefined;
-          callback(null, { user: accountId });
-        },
+        (accountId) => callback(null, { user: accountId }),
         (error: unknown) => callback(fail(error, session.id)),
       );
     },
@@ -119,6 +126,7 @@ export function createSubmissionServer(listener: ListenerName, certificate: TlsC
   };
 
   const server = new SMTPServer(options);
+  screenAcceptedSockets(server, (socket) => admitSocket(context, server, listener, socket));
   // replies are small writes that each end a round trip: Nagle's algorithm would hold them back
   server.server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   // Clients that reset the connection or fail the TLS handshake surface here; without a

@@ -153,24 +153,34 @@ describe('SMTP submission: limits', () => {
     assert.equal(restLimited.body.code, 'rate_limited');
   });
 
-  it('limits connections per client address and in total (421 4.7.0)', async () => {
+  it('limits connections per client address and in total from accept: 421 4.7.0 on 587, closed before TLS on 465', async () => {
     await start((config) => {
       config.submission.maxConnectionsPerIp = 2;
       config.submission.maxConnections = 3;
     });
-    await connect();
-    await connect();
-    const third = await connect({ greeting: false });
-    assert.match((await third.reply()).raw, /^421 4\.7\.0 too many connections from 127\.0\.0\.1/);
-    await third.waitForClose();
-    await connect({ localAddress: '127.0.0.2' });
-    const fourth = await connect({ localAddress: '127.0.0.3', greeting: false });
+    // authenticated, so no newcomer may push them out to make room (floods.test.ts)
+    await authenticated();
+    await authenticated();
+    const clear = await RawSmtpClient.connect(harness.submission);
+    clients.push(clear);
+    assert.match((await clear.reply()).raw, /^421 4\.7\.0 too many connections from 127\.0\.0\.1 \(at most 2\)/);
+    await clear.waitForClose();
+    // on 465 nothing can be said before TLS: the socket is closed without a handshake
+    await assert.rejects(RawSmtpClient.connect(harness.submissionTls, { tls: true }));
+    const third = await RawSmtpClient.connect(harness.submissionTls, { tls: true, localAddress: '127.0.0.2' });
+    clients.push(third);
+    assert.equal((await third.reply()).code, 220);
+    await third.ehlo();
+    assert.equal((await third.authPlain('x', harness.account.apiKey)).code, 235);
+    const fourth = await RawSmtpClient.connect(harness.submission, { localAddress: '127.0.0.3' });
+    clients.push(fourth);
     assert.match((await fourth.reply()).raw, /^421 4\.7\.0 Outpost has 3 submission connections open/);
     // a place frees up when a client leaves
     clients[0]!.close();
     const deadline = Date.now() + 5000;
     for (;;) {
-      const retry = await connect({ localAddress: '127.0.0.3', greeting: false });
+      const retry = await RawSmtpClient.connect(harness.submission, { localAddress: '127.0.0.3' });
+      clients.push(retry);
       const reply = await retry.reply();
       if (reply.code === 220) break;
       assert.ok(Date.now() < deadline, `still refused: ${reply.raw}`);
