@@ -28,6 +28,7 @@ export const ROUTES = {
   'POST /v1/webhooks': 'account',
   'GET /v1/webhooks': 'account',
   'DELETE /v1/webhooks/{id}': 'account',
+  'GET /v1/webhooks/{id}/deliveries': 'account',
   'GET /v1/account/health': 'account',
   'POST /v1/accounts': 'admin',
   'GET /v1/accounts': 'admin',

@@ -14,7 +14,7 @@ import type { MessageJson, MessageListJson, MessageListQuery, RECIPIENT_STATES }
 import type { CreateAccountBody, UpdateAccountBody } from '../http/routes/accounts.js';
 import type { CreateDomainBody, DomainDefaultsBody, RotateDkimBody } from '../http/routes/domains.js';
 import type { CreateSuppressionBody, suppressionJson } from '../http/routes/suppressions.js';
-import type { CreateWebhookBody } from '../http/routes/webhooks.js';
+import type { CreateWebhookBody, WebhookDeliveryJson } from '../http/routes/webhooks.js';
 import type { SendFields } from '../http/send/schema.js';
 
 /**
@@ -75,6 +75,8 @@ export type DomainDefaults = z.input<typeof DomainDefaultsBody>;
 export type RotateDkim = z.input<typeof RotateDkimBody>;
 export type CreateSuppression = z.input<typeof CreateSuppressionBody>;
 export type CreateWebhook = z.input<typeof CreateWebhookBody>;
+/** One delivery of an event to a webhook: pending (retries left), delivered or failed, with its attempts and last error. */
+export type WebhookDelivery = z.infer<typeof WebhookDeliveryJson>;
 export type CreateAccount = z.input<typeof CreateAccountBody>;
 export type UpdateAccount = z.input<typeof UpdateAccountBody>;
 
@@ -82,7 +84,7 @@ export type Suppression = ReturnType<typeof suppressionJson>;
 
 /** One record of a domain's dns_records, with the result of the last verification. */
 export interface DnsRecordView {
-  purpose: 'spf' | 'dkim' | 'dmarc' | 'return_path_mx' | 'return_path_spf' | (string & {});
+  purpose: 'ownership' | 'spf' | 'dkim' | 'dmarc' | 'return_path_mx' | 'return_path_spf' | (string & {});
   type: 'TXT' | 'MX';
   name: string;
   value: string;

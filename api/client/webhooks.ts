@@ -3,7 +3,7 @@
  * with the secret shown only in the answer to `add`.
  */
 import type { ApiCaller } from './api-caller.js';
-import type { CreateWebhook, Items, Webhook, WebhookWithSecret } from './types.js';
+import type { CreateWebhook, Items, Webhook, WebhookDelivery, WebhookWithSecret } from './types.js';
 
 export class WebhooksApi {
   constructor(private readonly api: ApiCaller) {}
@@ -15,6 +15,12 @@ export class WebhooksApi {
 
   async list(): Promise<Webhook[]> {
     return (await this.api.callJson<Items<Webhook>>('GET /v1/webhooks')).items;
+  }
+
+  /** The webhook's latest deliveries, newest first (at most `limit`, default 100): status, attempts, last error. */
+  async deliveries(id: string, options: { limit?: number } = {}): Promise<WebhookDelivery[]> {
+    const query = { limit: options.limit === undefined ? undefined : String(options.limit) };
+    return (await this.api.callJson<Items<WebhookDelivery>>('GET /v1/webhooks/{id}/deliveries', { params: { id }, query })).items;
   }
 
   async delete(id: string): Promise<void> {

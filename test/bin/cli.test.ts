@@ -84,7 +84,7 @@ describe('outpost CLI', function () {
     const pending = await runCli(['domains', 'verify', 'cli.test'], { env });
     assert.equal(pending.code, 4, pending.stderr);
     assert.match(pending.stdout, /missing: TXT _dmarc\.cli\.test/);
-    assert.match(pending.stderr, /not verified: 5 of 5 records missing or wrong/);
+    assert.match(pending.stderr, /not verified: 6 of 6 records missing or wrong/);
 
     publishRecords(harness.dns, domain);
     const verified = await runCli(['domains', 'verify', 'cli.test', '--json'], { env });

@@ -115,7 +115,7 @@ describe('client library (outpost/client)', function () {
   it('manages domains: the records to publish, verify with a result per record', async () => {
     const added = await harness.client.domains.add('news.acme.test', { dkim_algorithm: 'ed25519' });
     assert.equal(added.status, 'pending');
-    assert.deepEqual(added.dns_records.map((record) => record.purpose).sort(), ['dkim', 'dmarc', 'return_path_mx', 'return_path_spf', 'spf']);
+    assert.deepEqual(added.dns_records.map((record) => record.purpose).sort(), ['dkim', 'dmarc', 'ownership', 'return_path_mx', 'return_path_spf', 'spf']);
     const pending = await harness.client.domains.verify('news.acme.test');
     assert.equal(pending.status, 'pending');
     assert.ok(pending.dns_records.every((record) => record.status === 'missing'));
@@ -191,6 +191,7 @@ describe('client library (outpost/client)', function () {
     await client.suppressions.remove('x@dest.test');
     const hook = await client.webhooks.add({ url: 'http://127.0.0.1:9/hook', events: ['bounced'] });
     await client.webhooks.list();
+    assert.deepEqual(await client.webhooks.deliveries(hook.id, { limit: 10 }), []);
     await client.webhooks.delete(hook.id);
     assert.equal((await client.health()).status, 'ok');
     assert.match(await client.metrics(), /# HELP/);
