@@ -8,12 +8,17 @@
  * It never classifies (the plugin asks the one classifier through the plugin
  * API), never verifies a token, and never throws: a report is hostile input,
  * so garbage, truncated MIME and absurd sizes give 'other' or what could be read.
+ * This file walks the MIME parts and reads ARF and DSN; the non-standard text
+ * layouts are read by bounce-text.ts, and the field and address helpers both
+ * use live in report-fields.ts.
  *
  *   raw ─► MIME parts (mailsplit; attached messages stay leaves) ─► ARF? DSN? bounce text? auto-reply? ─► ParsedReport
  */
 import { Splitter, type Headers, type SplitterChunk } from '@zone-eu/mailsplit';
 import iconv from 'iconv-lite';
 import libmime from 'libmime';
+import { afterMarker, isDelayNotice, isTextBounce, textBounceRecipients } from './bounce-text.js';
+import { allAddresses, fieldGroups, fieldMap, optional, withoutType, type Field } from './report-fields.js';
 
 export interface ReportedRecipient {
   /** Lower-cased, without <>: the Original-Recipient when the DSN gives it (the address as Outpost sent it), else the Final-Recipient. */
@@ -52,37 +57,11 @@ const MAX_HEAD_BYTES = 256 * 1024;
 
 /** A return-path address: bounce+<token>@bounce.<domain>. */
 const TOKEN_ADDRESS = /bounce\+([0-9a-z][0-9a-z._-]*)@bounce\.[a-z0-9-]+(?:\.[a-z0-9-]+)+/gi;
-/** Bounded by RFC 5321 4.5.3.1 (64-octet local part, 63-octet labels): unbounded, a long run without "@" costs quadratic time. */
-const ADDRESS = /[^\s<>()[\]"',;:@]{1,64}@[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){1,8}/i;
 const STATUS = /(?<![\d.])[245]\.\d{1,3}\.\d{1,3}(?![\d.])/;
 const DSN_ACTIONS = new Set(['failed', 'delayed', 'delivered', 'relayed', 'expanded']);
 const ORIGINAL_TYPES = new Set(['message/rfc822', 'text/rfc822-headers', 'message/rfc822-headers', 'message/global', 'message/global-headers']);
 const STATUS_TYPES = new Set(['message/delivery-status', 'message/global-delivery-status']);
 
-/** The first lines of non-standard bounces, by the MTA that writes them. */
-const BOUNCE_OPENINGS = [
-  /This is the qmail-send program/i,
-  /could not be delivered to one or more of\s+its\s+recipients/i, // Exim, and 1&1 and Mail.ru, which run it
-  /has not yet been delivered to one or more of\s+its\s+recipients/i, // Exim's delay warning
-  /following addresses had permanent fatal errors/i, // Sendmail
-  /Delivery has failed to these recipients or groups|Diagnostic information for administrators/i, // Exchange, Office 365
-  /I'm sorry to have to inform you that your message could not\s+be delivered/i, // Postfix
-  /Sorry, we were unable to deliver your message/i, // Yahoo, AOL
-  /was not delivered to:/i, // Lotus Domino
-  /Your message to the following recipients cannot be delivered/i, // Courier
-  /had PERMANENT fatal delivery errors/i, // MDaemon
-  /The message that you sent was undeliverable to the following/i, // GroupWise
-  /An error has occurred while attempting to deliver a message for\s+the following list of recipients/i, // OpenSMTPD
-  /Delivery to the following recipients? failed|could not be delivered to the following recipients?|Your message (wasn't|was not|could not be) delivered/i,
-];
-/** Subjects of bounces, for MTAs whose text is unknown; they count only when the sender is a mailer daemon. */
-const BOUNCE_SUBJECT = /undeliver|undelivered|delivery (status notification|failure|failed|notification)|returned mail|failure notice|mail delivery failed|non-?delivery|nondeliverable|could not be delivered|delivery has failed|message not delivered|returned to sender/i;
-const DAEMON_SENDER = /mailer-daemon|postmaster|mail delivery (system|subsystem)|mail administrator/i;
-/** Warnings: the MTA is still trying. */
-const DELAY_NOTICE = /This is a warning message only|will (continue|keep) trying|has not yet been delivered|could not send message for past|still trying|Delivery delayed|has been delayed/i;
-/** Where a text bounce starts quoting the original message; nothing after it describes a recipient. */
-const ORIGINAL_MARKER =
-  /^.*?(?:Below this line is a copy of the message|This is a copy of the message, including all the headers|Original message headers:|Below is a copy of the original message|original message follows|The header of the original message is following)|^\s*-{2,}\s*(?:Original|Returned|Undelivered) (?:message|mail)\b|^(?:Return-Path|Received):/im;
 const AUTOREPLY_SUBJECT =
   /^\s*(?:(?:re|aw|fwd?):\s*)*(out of (the )?office|automatic reply|auto[- ]?(reply|response)|autoreply|vacation|on leave|abwesenheit|automatische antwort|réponse automatique|respuesta automática|risposta automatica|absence)/i;
 
@@ -94,11 +73,6 @@ interface MimePart {
   multipart: boolean;
   /** The decoded text of a leaf; a multipart part's preamble, boundaries and epilogue. */
   text: string;
-}
-
-interface Field {
-  name: string;
-  value: string;
 }
 
 export async function parseReport(raw: Buffer, options: { maxRecipients?: number } = {}): Promise<ParsedReport> {
@@ -191,7 +165,7 @@ function describe(parts: MimePart[], maxRecipients: number): ParsedReport {
   if (reportType && reportType !== 'delivery-status') return { kind: 'other', ...noRecipients, ...quoted };
 
   if (reportType === 'delivery-status' || isTextBounce(root.headers, human)) {
-    const action: ReportedRecipient['action'] = DELAY_NOTICE.test(human) ? 'delayed' : 'failed';
+    const action: ReportedRecipient['action'] = isDelayNotice(human) ? 'delayed' : 'failed';
     const recipients = [...textBounceRecipients(human, root.headers).values()].map((recipient) => ({ ...recipient, action }));
     return { kind: 'bounce', ...capped(recipients, maxRecipients), tokens, ...quoted };
   }
@@ -243,88 +217,6 @@ function readDeliveryStatus(text: string): { recipients: ReportedRecipient[]; pe
   };
 }
 
-/** Recipients of a text bounce, each with the reply text next to it: per-address blocks, SMTP transcripts, X-Failed-Recipients, Domino's "because:". */
-function textBounceRecipients(human: string, headers: Headers | undefined): Map<string, ReportedRecipient> {
-  const found = new Map<string, ReportedRecipient>();
-  const note = (address: string, diagnosticCode: string | undefined): void => {
-    const known = found.get(address);
-    if (!known || (!hasReplyCode(known.diagnosticCode) && diagnosticCode && (hasReplyCode(diagnosticCode) || !known.diagnosticCode))) {
-      found.set(address, { address, ...optional('diagnosticCode', diagnosticCode) });
-    }
-  };
-  const lines = beforeMarker(human).split(/\r?\n/);
-  for (let index = 0; index < lines.length; index++) {
-    const line = recipientLine(lines[index]!);
-    if (!line) continue;
-    // The reply continues on the following lines, which Postfix indents and which may start with the address again.
-    const block = [line.rest];
-    const startsRecipient = (next: string): boolean => recipientLine(next) !== undefined && indentOf(next) <= indentOf(lines[index]!);
-    while (index + 1 < lines.length && lines[index + 1]!.trim() !== '' && !startsRecipient(lines[index + 1]!)) block.push(lines[++index]!);
-    note(line.address, replyIn(block.join(' ')));
-  }
-  for (const match of beforeMarker(human).matchAll(/RCPT TO:\s*<([^>\s]{1,320})>[^\n]*\n((?:[^\n]*\n?){1,4})/gi)) {
-    const reply = /(?:<<<|<--|^)\s*([245]\d\d[ -][^\n]*)/m.exec(match[2]!)?.[1];
-    const address = cleanAddress(match[1]!);
-    if (address && reply && !reply.startsWith('2')) note(address, tidyReply(reply));
-  }
-  for (const address of (headers?.get('x-failed-recipients') ?? []).flatMap((value) => allAddresses(value))) note(address, undefined);
-  const because = /because:[ \t]*\r?\n\s*(\S[^\n]*(?:\n[ \t]*\S[^\n]*)*)/i.exec(beforeMarker(human))?.[1];
-  if (because) for (const recipient of found.values()) if (!recipient.diagnosticCode) recipient.diagnosticCode = tidyReply(because);
-  return found;
-}
-
-/** A line that starts with an address: "<x@y>:", "x@y: 550 ...", "  x@y", "x@y (x@y)", "\tx@y (host not found)". */
-function recipientLine(line: string): { address: string; rest: string } | undefined {
-  const match = /^\s*<?([^\s<>()"',;:@]{1,64}@[^\s<>()"',;:@]{1,255}?)>?(?::\s*(.*)|\s+\((.*)\)\s*|\s*)$/.exec(line);
-  const address = match ? cleanAddress(match[1]!) : undefined;
-  if (!address) return undefined;
-  const rest = match![2] ?? match![3] ?? '';
-  // Exchange repeats the address in parentheses: "x@y (x@y)"; that is no reason.
-  return { address, rest: /^<?[^\s<>]+@[^\s<>]+>?$/.test(rest.trim()) ? '' : rest };
-}
-
-/** The reply inside a bounce's text about one recipient, from its code on; else the text itself (Domino, GroupWise, qmail local errors). */
-function replyIn(text: string): string | undefined {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  const reply =
-    /(?<![\w.])([245]\d\d[ -:]\s?[245]\.\d{1,3}\.\d{1,3}(?![\w.]).*)$/.exec(flat)?.[1] ??
-    /(?:said|reason|<<<|<--|returned|\]):?\s*'?\s*([245]\d\d\b.*)$/i.exec(flat)?.[1] ??
-    /^([245]\d\d[: -].*)$/.exec(flat)?.[1] ??
-    flat;
-  return reply ? tidyReply(reply) : undefined;
-}
-
-/** Without the words MTAs wrap around a quoted reply. */
-function tidyReply(reply: string): string {
-  return reply
-    .replace(/\s+/g, ' ')
-    .replace(/\s*\(in reply to [^)]*\)?.*$/i, '')
-    .replace(/\s*(Giving up on|I'm not going to try again;?\s*$).*$/i, '')
-    .replace(/'\s*$/, '')
-    .replace(/\)\s*$/, (paren, _offset: number, whole: string) => (count(whole, '(') < count(whole, ')') ? '' : paren))
-    .trim();
-}
-
-function count(text: string, character: string): number {
-  return text.split(character).length - 1;
-}
-
-function indentOf(line: string): number {
-  return /^\s*/.exec(line)![0].replace(/\t/g, '        ').length;
-}
-
-function hasReplyCode(text: string | undefined): boolean {
-  return text !== undefined && /(?:^|\s)[245]\d\d[ -:]/.test(text);
-}
-
-function isTextBounce(headers: Headers | undefined, human: string): boolean {
-  if (headers?.hasHeader('x-failed-recipients')) return true;
-  if (BOUNCE_OPENINGS.some((opening) => opening.test(human))) return true;
-  const from = headers ? libmime.decodeWords(headers.getFirst('from')) : '';
-  const subject = headers ? libmime.decodeWords(headers.getFirst('subject')) : '';
-  return DAEMON_SENDER.test(from) && BOUNCE_SUBJECT.test(subject);
-}
-
 function isAutoReply(headers: Headers | undefined): boolean {
   if (!headers) return false;
   if (/^\s*auto-replied/i.test(headers.getFirst('auto-submitted'))) return true;
@@ -363,16 +255,6 @@ function htmlAsText(html: string): string {
     .replace(/&([a-z]+);/gi, (entity, name: string) => entities[name.toLowerCase()] ?? entity);
 }
 
-function beforeMarker(text: string): string {
-  const marker = ORIGINAL_MARKER.exec(text);
-  return marker ? text.slice(0, marker.index) : text;
-}
-
-function afterMarker(text: string): string {
-  const marker = ORIGINAL_MARKER.exec(text);
-  return marker ? text.slice(marker.index) : '';
-}
-
 function collectTokens(parts: MimePart[]): string[] {
   const tokens = new Set<string>();
   for (const part of parts) {
@@ -381,46 +263,6 @@ function collectTokens(parts: MimePart[]): string[] {
     for (const text of [headerText, scanned]) for (const match of text.matchAll(TOKEN_ADDRESS)) tokens.add(match[1]!.toLowerCase());
   }
   return [...tokens];
-}
-
-/** Header-style field groups separated by blank lines (a header block, a DSN's per-message and per-recipient groups), folded lines joined. */
-function fieldGroups(text: string): Field[][] {
-  return text.split(/\r?\n[ \t]*\r?\n/).flatMap((block) => {
-    // Folded lines are collected and joined once: growing and trimming one string per line is quadratic.
-    const lines: { name: string; parts: string[] }[] = [];
-    for (const line of block.split(/\r?\n/)) {
-      const last = lines[lines.length - 1];
-      if (/^[ \t]/.test(line) && last) last.parts.push(line.trim());
-      else {
-        const field = /^([!-9;-~]+)[ \t]*:[ \t]*(.*)$/.exec(line);
-        if (field) lines.push({ name: field[1]!.toLowerCase(), parts: [field[2]!.trim()] });
-      }
-    }
-    return lines.length > 0 ? [lines.map(({ name, parts }) => ({ name, value: parts.filter(Boolean).join(' ') }))] : [];
-  });
-}
-
-function fieldMap(fields: Field[]): Map<string, string[]> {
-  const map = new Map<string, string[]>();
-  for (const field of fields) map.set(field.name, [...(map.get(field.name) ?? []), field.value]);
-  return map;
-}
-
-/** "rfc822; x@y" and "dns; mx.example.org" without their type. */
-function withoutType(value: string | undefined): string | undefined {
-  const bare = value?.replace(/^[\w.-]+\s*;\s*/, '').trim();
-  return bare || undefined;
-}
-
-function allAddresses(value: string): string[] {
-  return [...value.matchAll(new RegExp(ADDRESS.source, 'gi'))].flatMap((match) => cleanAddress(match[0]) ?? []);
-}
-
-/** Lower-cased and without brackets; not ours (a return path) and not a mailer daemon's. */
-function cleanAddress(candidate: string): string | undefined {
-  const address = candidate.replace(/^[<'"]+|[>'".]+$/g, '').toLowerCase();
-  if (!ADDRESS.test(address) || /^bounce\+/.test(address) || /^(mailer-daemon|postmaster)@/.test(address)) return undefined;
-  return address;
 }
 
 function firstAngle(value: string | undefined): string | undefined {
@@ -433,10 +275,6 @@ function capped(recipients: ReportedRecipient[], max: number): { recipients: Rep
 
 function unique(values: string[]): string[] {
   return [...new Set(values)];
-}
-
-function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
-  return (value ? { [key]: value } : {}) as { [P in K]?: string };
 }
 
 function lowerCaseKeys(record: Record<string, string>): Record<string, string> {
