@@ -38,6 +38,13 @@ function rate(text: string, variable: string): number {
   return value;
 }
 
+/** Deliveries kept per webhook: 1 to 1000, the most GET /v1/webhooks/:id/deliveries returns. */
+function webhookLogSize(text: string, variable: string): number {
+  const size = parse.count(1)(text, variable);
+  if (size > 1000) throw outpostError('config_invalid', `${variable}: ${size} is more than 1000, the most one page of the delivery log shows; use 1 to 1000`);
+  return size;
+}
+
 export const SETTINGS = {
   dataDir: setting({ env: 'OUTPOST_DATA_DIR', default: './data', parse: parse.path,
     doc: 'LevelDB spool and store, generated keys and certificates' }),
@@ -60,6 +67,8 @@ export const SETTINGS = {
   // 0 is refused: the recheck runs on a setInterval, which would then fire without pause
   domainRecheckIntervalMs: setting({ env: 'OUTPOST_DOMAIN_RECHECK_INTERVAL', default: '6h', parse: parse.duration,
     doc: 'how often verified domains are checked again; one whose records vanished stops sending' }),
+  domainClaimExpiryMs: setting({ env: 'OUTPOST_DOMAIN_CLAIM_EXPIRY', default: '7d', parse: parse.duration,
+    doc: 'a domain added but not verified within this time is removed (claims nobody verified never block another account)' }),
   logLevel: setting({ env: 'OUTPOST_LOG_LEVEL', default: 'info', parse: parse.text,
     doc: 'pino log level (trace, debug, info, warn, error, fatal, silent)' }),
   plugins: setting({ env: 'OUTPOST_PLUGINS', default: '', parse: parse.list,
@@ -91,9 +100,16 @@ export const SETTINGS = {
   /** Limits and timeouts of the SMTP submission listeners (587 and 465), against floods, slow clients and key guessing. */
   submission: {
     maxConnections: setting({ env: 'OUTPOST_SUBMISSION_MAX_CONNECTIONS', default: '200', parse: parse.count(1),
-      doc: 'open submission connections on both ports together; beyond, 421 4.7.0 and closed' }),
+      doc: 'open submission connections on both ports together, counted from accept (before TLS); beyond, 421 4.7.0 on 587, closed at once on 465' }),
     maxConnectionsPerIp: setting({ env: 'OUTPOST_SUBMISSION_MAX_CONNECTIONS_PER_IP', default: '20', parse: parse.count(1),
-      doc: 'open submission connections from one client address; beyond, 421 4.7.0 and closed' }),
+      doc: 'open submission connections from one client address, counted from accept (before TLS); beyond, 421 4.7.0 on 587, closed at once on 465' }),
+    // a flood of connections that never authenticate must leave room for the clients that do
+    maxUnauthenticated: setting({ env: 'OUTPOST_SUBMISSION_MAX_UNAUTHENTICATED', default: '100', parse: parse.count(1),
+      doc: 'of `OUTPOST_SUBMISSION_MAX_CONNECTIONS`, those not authenticated yet (TLS handshake, before AUTH); when full, a new one pushes out the oldest of the address holding the most, or is refused' }),
+    handshakeTimeoutMs: setting({ env: 'OUTPOST_SUBMISSION_HANDSHAKE_TIMEOUT', default: '5s', parse: parse.duration,
+      doc: 'from accept to the SMTP greeting, i.e. the TLS handshake of 465; a connection not that far by then is closed' }),
+    authTimeoutMs: setting({ env: 'OUTPOST_SUBMISSION_AUTH_TIMEOUT', default: '30s', parse: parse.duration,
+      doc: 'from the greeting to a successful AUTH (STARTTLS included on 587); then 421 4.4.2' }),
     idleTimeoutMs: setting({ env: 'OUTPOST_SUBMISSION_IDLE_TIMEOUT', default: '60s', parse: parse.duration,
       doc: 'silence from a client the server is waiting for; then 421 4.4.2' }),
     // a client trickling a byte at a time keeps the idle timer alive, but not this one
@@ -206,6 +222,9 @@ export const SETTINGS = {
     // a receiver should answer at once and do its work afterwards
     timeoutMs: setting({ env: 'OUTPOST_WEBHOOK_TIMEOUT', default: '10s', parse: parse.duration,
       doc: 'how long a webhook receiver has to answer; past it the request failed and is retried' }),
+    // bounded, so a busy webhook's log cannot grow the store without end; GET .../deliveries shows up to 1000
+    logSize: setting({ env: 'OUTPOST_WEBHOOK_LOG_SIZE', default: '100', parse: webhookLogSize,
+      doc: 'deliveries kept in each webhook\'s log (`GET /v1/webhooks/:id/deliveries`), newest first; pending ones stay until they end' }),
   },
 
   mx: {
@@ -227,6 +246,16 @@ export const SETTINGS = {
   // a report may come days after delivery, a complaint weeks after
   returnPathValidityMs: setting({ env: 'OUTPOST_RETURN_PATH_VALIDITY', default: '30d', parse: parse.duration,
     doc: 'how long after a message is accepted its return path (bounce+<token>@) still takes bounces and complaints; later ones are refused at RCPT' }),
+
+  stats: {
+    retentionMs: setting({ env: 'OUTPOST_STATS_RETENTION', default: '90d', parse: parse.durationAtLeast('1d'),
+      doc: 'how long the hourly and daily counts of `GET /v1/stats` (and the console\'s charts) are kept' }),
+  },
+
+  console: {
+    enabled: setting({ env: 'OUTPOST_CONSOLE', default: 'on', parse: parse.boolean,
+      doc: 'the web console at `/ui` on the HTTP listener (`off`: /ui answers 404)' }),
+  },
 
   health: {
     windowMs: setting({ env: 'OUTPOST_HEALTH_WINDOW', default: '24h', parse: parse.durationAtLeast('1h'),

@@ -55,6 +55,8 @@ import type { Spool } from './spool/spool.js';
 import { ClusterStatusStore } from './status/cluster-status-store.js';
 import { recordEngagement, type Engagement } from './status/engagement.js';
 import { recordRecipientReport, type RecipientReport, type ReportResult } from './status/report.js';
+import { StatsReader, type StatsQuery } from './status/stats-reader.js';
+import { StatsRecorder } from './status/stats-recorder.js';
 import { LevelStatusStore, type StatusStore } from './status/status-store.js';
 import type { MessagePage, MessageQuery, MessageStatusView } from './status/types.js';
 import { RedisSharedStore } from './store/redis-shared-store.js';
@@ -108,13 +110,16 @@ interface StoreServices {
 async function storeServices(options: ProcessOptions, events: EventBus): Promise<StoreServices> {
   const { config, store, logger, now } = options;
   const box = await SecretBox.load(config.secretKey, config.dataDir);
-  const accounts = new AccountService(store, now);
+  const domains = new DomainService({
+    store, box, resolver: createDnsResolver(config.dnsServers), identity: { hostname: config.hostname, sendingIps: config.sendingIps }, events, logger, now, claimExpiryMs: config.domainClaimExpiryMs,
+  });
+  const accounts = new AccountService(store, domains, now);
   return {
     accounts,
     health: new AccountHealth(store, accounts, config.health, logger, now),
-    domains: new DomainService({ store, box, resolver: createDnsResolver(config.dnsServers), identity: { hostname: config.hostname, sendingIps: config.sendingIps }, events, logger, now }),
+    domains,
     suppressions: new SuppressionService(store, now),
-    webhooks: new WebhookService(store, box, { allowPrivateTargets: config.delivery.allowPrivateTargets }, now),
+    webhooks: new WebhookService(store, box, { allowPrivateTargets: config.delivery.allowPrivateTargets, logSize: config.webhooks.logSize }, now),
     box,
     tokens: new ReturnPathTokens(box.deriveKey('return path'), config.returnPathValidityMs, now),
   };
@@ -145,12 +150,15 @@ async function registerAllPlugins(options: ProcessOptions, events: EventBus, met
   return { hooks, routes };
 }
 
-function webhookSenderFor(config: OutpostConfig, logger: Logger, now: () => number): WebhookSender {
+/** A sender over the shared store's deliveries; its retry loop is started by the one process of a node that runs it. */
+function webhookSenderFor(config: OutpostConfig, logger: Logger, now: () => number, webhooks: WebhookService): WebhookSender {
   return new WebhookSender({
     resolver: createDnsResolver(config.dnsServers),
     allowPrivateTargets: config.delivery.allowPrivateTargets,
     retryScheduleMs: config.webhooks.retryScheduleMs,
     timeoutMs: config.webhooks.timeoutMs,
+    deliveries: webhooks.deliveries,
+    webhookFor: (accountId, webhookId) => webhooks.find(accountId, webhookId),
     logger: logger.child({ part: 'webhooks' }),
     now,
   });
@@ -201,6 +209,8 @@ export interface CoreParts extends StoreServices, PluginSetup {
   scheduler: Scheduler;
   reports: ReportSink;
   inboundStore: InboundStore;
+  /** Counts events for GET /v1/stats; close() it before the store. */
+  stats: StatsRecorder;
   queueSizes(): QueueSizes;
   /** Parts that are down besides the listeners: the spool (closed, or its writes failing). */
   spoolFailing(): string[];
@@ -222,7 +232,7 @@ export async function assembleCore(options: CoreOptions): Promise<CoreParts> {
   };
 
   const services = await storeServices(options, events);
-  const webhookSender = webhookSenderFor(config, logger, now);
+  const webhookSender = webhookSenderFor(config, logger, now, services.webhooks);
   const reports: ReportSink = {
     message: (messageId) => status.get(messageId),
     record: (report) => recordRecipientReport({ spool, status, events, now }, report),
@@ -232,6 +242,8 @@ export async function assembleCore(options: CoreOptions): Promise<CoreParts> {
   const inboundStore = new InboundStore(spool, config.mx.retentionMs, now);
   services.health.watch(events);
   metrics.watchAccounts(() => services.health.rates());
+  const stats = new StatsRecorder({ store, status, retentionMs: config.stats.retentionMs, logger });
+  stats.watch(events);
 
   const delivery = new Delivery({
     hooks,
@@ -249,7 +261,7 @@ export async function assembleCore(options: CoreOptions): Promise<CoreParts> {
   metrics.watchQueue(queueSizes);
 
   return {
-    config, logger, now, spool, store, status, events, metrics, ...services, hooks, routes, webhookSender, committer, scheduler, reports, inboundStore, queueSizes,
+    config, logger, now, spool, store, status, events, metrics, ...services, hooks, routes, webhookSender, committer, scheduler, reports, inboundStore, stats, queueSizes,
     spoolFailing: () => failingParts({ listeners: {}, spool: { open: spool.db.status === 'open', writesFailing: spool.committer.failing } }),
   };
 }
@@ -261,8 +273,8 @@ export interface SingleOptions extends CoreOptions {
 
 /** One process doing everything: the core, the pipeline in front of it, and the Intake over both. */
 /**
- * Recovers the queue from the spool, hands it and every later message to the scheduler, and
- * starts re-checking verified domains every OUTPOST_DOMAIN_RECHECK_INTERVAL; the process
+ * Recovers the queue from the spool, hands it and every later message to the scheduler,
+ * resumes the pending webhook deliveries, and starts re-checking verified domains every OUTPOST_DOMAIN_RECHECK_INTERVAL; the process
  * that owns the spool (one process, or the primary) calls it once its core is up. Resolves
  * with the re-check timer, for the stop to clear.
  */
@@ -274,6 +286,8 @@ export async function startDelivery(core: CoreParts): Promise<NodeJS.Timeout> {
   scheduler.add(recovered.recipients);
   scheduler.start();
   logger.info({ recovered: recovered.recipients.length, quarantined: recovered.quarantined.length }, 'queue recovered');
+  // pending webhook deliveries are resumed here, in the one process per node that owns the spool
+  core.webhookSender.startRetries();
   const domainRecheck = setInterval(() => void domains.reverifyAll(), config.domainRecheckIntervalMs);
   domainRecheck.unref();
   return domainRecheck;
@@ -336,6 +350,7 @@ function inboundReceiver(options: ProcessOptions, services: StoreServices, hooks
 function storeIntake(options: ProcessOptions, services: StoreServices, adminKey: string) {
   const { config, logger, store, now } = options;
   const sendRateLimit = new SendRateLimit(store, config.api.rateLimit, now);
+  const stats = new StatsReader(store);
   return {
     config,
     logger,
@@ -352,6 +367,7 @@ function storeIntake(options: ProcessOptions, services: StoreServices, adminKey:
     countSend: (accountId: string) => sendRateLimit.count(accountId),
     store,
     accountHealth: (accountId: string) => services.health.report(accountId),
+    stats: (accountId: string, query: StatsQuery) => stats.query(accountId, query),
   };
 }
 
@@ -402,9 +418,10 @@ export async function assembleWorker(options: WorkerOptions): Promise<WorkerPart
   const events = new EventBus(logger, primary.forwardEvent);
   const metrics = new OutpostMetrics();
   const services = await storeServices(options, events);
-  // a worker's plugins publish webhooks through the facade like any other; the sender's retries live in this worker
+  // a worker's plugins publish webhooks through the facade like any other: the worker makes the first attempt,
+  // the primary's retry loop (never started here) the retries
   const reports: ReportSink = { message: (messageId) => primary.getMessage(messageId), record: (report) => primary.recordReport(report), engage: (engagement) => primary.recordEngagement(engagement) };
-  const { hooks, routes } = await registerAllPlugins(options, events, metrics, services, webhookSenderFor(config, logger, now), reports);
+  const { hooks, routes } = await registerAllPlugins(options, events, metrics, services, webhookSenderFor(config, logger, now, services.webhooks), reports);
   const pipeline = new Pipeline({ hooks, committer: primary.committer, events, maxMessageBytes: config.spool.maxMessageBytes, now, logger });
   const inbound = inboundReceiver(options, services, hooks, {
     knowsMessage: async (messageId) => (await primary.getMessage(messageId)) !== undefined,

@@ -35,7 +35,18 @@ interface RecipientEvent {
 }
 
 export interface OutpostEvents {
-  'message:accepted': { messageId: string; accountId?: string; from: string; recipients: string[]; size: number; at: number };
+  'message:accepted': {
+    messageId: string;
+    accountId?: string;
+    from: string;
+    /** The recipients queued for delivery. */
+    recipients: string[];
+    /** The others, and why not queued: test mode, on the suppression list, refused. */
+    notQueued: { address: string; state: 'test' | 'suppressed' | 'rejected' }[];
+    tags: string[];
+    size: number;
+    at: number;
+  };
   'message:rejected': { messageId: string; from: string; code: number; status: string; text: string; at: number };
   'recipient:deferred': RecipientEvent & { attempt: AttemptRecord; nextAttemptAt: number };
   'recipient:delivered': RecipientEvent & { attempt: AttemptRecord };

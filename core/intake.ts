@@ -22,6 +22,7 @@ import type { InboundRecipient } from './inbound-message.js';
 import type { PluginRoute } from './plugins/routes.js';
 import type { InboundArrival } from './receive/inbound.js';
 import type { Receipt } from './receive/queue.js';
+import type { StatsQuery, StatsReport } from './status/stats-reader.js';
 import type { MessagePage, MessageQuery, MessageStatusView } from './status/status-store.js';
 import type { SharedStore } from './store/shared-store.js';
 import type { SuppressionService } from './suppressions/suppressions.js';
@@ -41,8 +42,10 @@ export type { PluginRoute } from './plugins/routes.js';
 export type { Receipt } from './receive/queue.js';
 export type { MessagePage, MessageQuery, MessageStatusView, RecipientStatus, MessageEvent } from './status/status-store.js';
 export type { SharedStore } from './store/shared-store.js';
+export type { StatsCounts, StatsQuery, StatsReport } from './status/stats-reader.js';
+export type { StatsInterval } from './status/stats-figures.js';
 export type { Suppression } from './suppressions/suppressions.js';
-export { WEBHOOK_EVENTS, type Webhook, type SigningWebhook, type WebhookEventType } from './webhooks/webhooks.js';
+export { WEBHOOK_EVENTS, type Webhook, type SigningWebhook, type WebhookDelivery, type WebhookEventType } from './webhooks/webhooks.js';
 
 export interface Intake {
   readonly config: OutpostConfig;
@@ -92,6 +95,8 @@ export interface Intake {
   listMessages(accountId: string, query: MessageQuery): Promise<MessagePage>;
   /** One account's bounce and complaint figures over the health window. */
   accountHealth(accountId: string): Promise<AccountHealthReport>;
+  /** One account's delivery statistics per hour or day, from counts kept as events happen (never a scan of the message log). */
+  stats(accountId: string, query: StatsQuery): Promise<StatsReport>;
 
   /** The plugins' HTTP routes, each under its plugin's prefix. */
   readonly pluginRoutes: readonly PluginRoute[];

@@ -189,6 +189,7 @@ export class Outpost {
     await frontEndsClosed;
     await this.parts.webhookSender.close();
     await this.parts.status.close();
+    await this.parts.stats.close();
     await this.parts.store.close();
     await this.parts.spool.close();
     this.logger.info('stopped');

@@ -5,7 +5,7 @@
  * the answers to create and rotateKey.
  */
 import type { ApiCaller } from './api-caller.js';
-import type { Account, AccountHealth, AccountWithKey, Items, UpdateAccount } from './types.js';
+import type { Account, AccountHealth, AccountWithKey, Items, Stats, StatsQuery, UpdateAccount } from './types.js';
 
 export class AccountsApi {
   constructor(private readonly api: ApiCaller) {}
@@ -62,5 +62,11 @@ export class OwnAccountApi {
   /** Its bounce and complaint rates over the window, and the thresholds that pause it. */
   health(): Promise<AccountHealth> {
     return this.api.callJson('GET /v1/account/health');
+  }
+
+  /** Its statistics per hour or day (times as Date, epoch ms or ISO 8601). */
+  stats(query: StatsQuery = {}): Promise<Stats> {
+    const time = (value: Date | string | number | undefined) => (value === undefined ? undefined : value instanceof Date ? String(value.getTime()) : String(value));
+    return this.api.callJson('GET /v1/stats', { query: { interval: query.interval, from: time(query.from), to: time(query.to), tag: query.tag, domain: query.domain } });
   }
 }

@@ -30,6 +30,7 @@ export const ROUTES = {
   'DELETE /v1/webhooks/{id}': 'account',
   'GET /v1/webhooks/{id}/deliveries': 'account',
   'GET /v1/account/health': 'account',
+  'GET /v1/stats': 'account',
   'POST /v1/accounts': 'admin',
   'GET /v1/accounts': 'admin',
   'GET /v1/accounts/{id}': 'admin',

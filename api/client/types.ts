@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import type { MessageJson, MessageListJson, MessageListQuery, RECIPIENT_STATES } from '../http/messages/schema.js';
 import type { CreateAccountBody, UpdateAccountBody } from '../http/routes/accounts.js';
 import type { CreateDomainBody, DomainDefaultsBody, RotateDkimBody } from '../http/routes/domains.js';
+import type { StatsJson, StatsQueryParams } from '../http/routes/stats.js';
 import type { CreateSuppressionBody, suppressionJson } from '../http/routes/suppressions.js';
 import type { CreateWebhookBody, WebhookDeliveryJson } from '../http/routes/webhooks.js';
 import type { SendFields } from '../http/send/schema.js';
@@ -69,6 +70,14 @@ export type MessageQuery = Omit<z.input<typeof MessageListQuery>, 'since' | 'unt
   until?: Date | string | number;
   limit?: number;
 };
+
+/** GET /v1/stats: the range (default: the last 30 days, by day), and all mail or one tag or one sending domain. */
+export type StatsQuery = Omit<z.input<typeof StatsQueryParams>, 'from' | 'to'> & {
+  from?: Date | string | number;
+  to?: Date | string | number;
+};
+/** Counts per hour or day and over the range: accepted, delivered, deferred, bounced (hard, soft, by reason), complained, opened, clicked, unsubscribed, suppressed. */
+export type Stats = StatsJson;
 
 export type CreateDomain = Omit<z.input<typeof CreateDomainBody>, 'domain'>;
 export type DomainDefaults = z.input<typeof DomainDefaultsBody>;

@@ -4,6 +4,7 @@
  */
 import Router from '@koa/router';
 import Koa from 'koa';
+import { consoleMiddleware } from './console/index.js';
 import { errorMiddleware } from './errors.js';
 import { registerAccountRoutes } from './routes/accounts.js';
 import { registerDomainRoutes } from './routes/domains.js';
@@ -11,6 +12,7 @@ import { registerMessageRoutes } from './routes/messages.js';
 import { registerOpsRoutes } from './routes/ops.js';
 import { registerPluginRoutes } from './routes/plugins.js';
 import { registerSendRoutes } from './routes/send.js';
+import { registerStatsRoutes } from './routes/stats.js';
 import { registerSuppressionRoutes } from './routes/suppressions.js';
 import { registerWebhookRoutes } from './routes/webhooks.js';
 import type { Intake } from '../../core/intake.js';
@@ -27,6 +29,7 @@ export function createHttpApp(intake: Intake): Koa<ApiState> {
   registerMessageRoutes(router, intake);
   registerSuppressionRoutes(router, intake);
   registerWebhookRoutes(router, intake);
+  registerStatsRoutes(router, intake);
   registerPluginRoutes(router, intake);
   app.use(errorMiddleware(intake.logger));
   const worker = intake.worker;
@@ -37,7 +40,10 @@ export function createHttpApp(intake: Intake): Koa<ApiState> {
       await next();
     });
   }
+  // the web console answers /ui and below with pages (and its own error pages); OUTPOST_CONSOLE=off leaves it out
+  if (intake.config.console.enabled) app.use(consoleMiddleware(intake));
   app.use(router.routes());
-  app.use(router.allowedMethods({ throw: true }));
+  // 405 (with Allow) and 501 are left without a body; errorMiddleware gives them the error shape
+  app.use(router.allowedMethods({ throw: false }));
   return app;
 }

@@ -52,8 +52,18 @@ export class SpoolCommitter implements MessageCommitter {
     for (const recipient of message.recipients) {
       if (recipient.state !== 'queued') status.putEvent(batch, message.id, { type: recipient.state, at: now, recipient: recipient.address, reason: recipient.reason ?? recipient.state });
     }
+    const notQueued = message.recipients.flatMap((recipient) => (recipient.state === 'queued' ? [] : [{ address: recipient.address, state: recipient.state }]));
     batch.afterCommit(() =>
-      events.emit('message:accepted', { messageId: message.id, ...account, from: message.from, recipients: toDeliver.map((recipient) => recipient.address), size: message.raw.length, at: now }),
+      events.emit('message:accepted', {
+        messageId: message.id,
+        ...account,
+        from: message.from,
+        recipients: toDeliver.map((recipient) => recipient.address),
+        notQueued,
+        tags: message.tags,
+        size: message.raw.length,
+        at: now,
+      }),
     );
     await spool.commit(batch);
     spool.announceQueued(toDeliver);

@@ -246,6 +246,7 @@ export class OutpostPrimary {
     await this.core.scheduler.stop(graceMs);
     await this.core.webhookSender.close();
     await this.core.status.close();
+    await this.core.stats.close();
     await this.core.store.close();
     await this.core.spool.close();
     this.logger.info('stopped');

@@ -174,6 +174,7 @@ describe('client library (outpost/client)', function () {
     const rotated = await admin.accounts.rotateKey(account.id);
     const client = harness.newClient({ key: rotated.api_key, onRequest: ({ route }) => void used.add(route) });
     await client.account.health();
+    assert.equal((await client.account.stats({ interval: 'hour', from: new Date(Date.now() - 3_600_000) })).interval, 'hour');
     const domain = await client.domains.add('coverage.test');
     await client.domains.list();
     await client.domains.get(domain.domain);
