@@ -22,8 +22,11 @@ export function pluginTokens(key: Buffer): Tokens {
       const dot = token.lastIndexOf('.');
       if (dot <= 0 || token.length > 4096) return undefined;
       const payload = token.slice(0, dot);
-      const given = Buffer.from(token.slice(dot + 1), 'base64url');
-      if (given.length !== SIGNATURE_BYTES || !timingSafeEqual(given, signature(payload))) return undefined;
+      // compared as text, not decoded: base64url decoding ignores the last character's spare bits,
+      // so several spellings decode to the same signature, and a changed token must never pass
+      const given = Buffer.from(token.slice(dot + 1));
+      const expected = Buffer.from(signature(payload).toString('base64url'));
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
       return Buffer.from(payload, 'base64url').toString();
     },
   };
