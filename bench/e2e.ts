@@ -252,8 +252,11 @@ const OUTPOST_NOTE = 'Outpost defaults: 10 connections per destination domain, i
 async function runOutpost(recipients: number, roundNo: number, over: (typeof OUTPOST_PATHS)[number], workers: number): Promise<RunFigures> {
   const sink = await startCountingSink();
   const submissionPort = await freePort();
-  // the default limit is 20 connections per client address; more sessions than that need it raised
-  const perIpLimit: Record<string, string> = sessions > 20 ? { OUTPOST_SUBMISSION_MAX_CONNECTIONS_PER_IP: String(sessions), OUTPOST_SUBMISSION_MAX_CONNECTIONS: String(Math.max(200, sessions)) } : {};
+  // every session opens unauthenticated from one address, so the per-address and unauthenticated limits follow --sessions
+  const perIpLimit: Record<string, string> =
+    sessions > 20
+      ? { OUTPOST_SUBMISSION_MAX_CONNECTIONS_PER_IP: String(sessions), OUTPOST_SUBMISSION_MAX_CONNECTIONS: String(Math.max(200, sessions)), OUTPOST_SUBMISSION_MAX_UNAUTHENTICATED: String(Math.max(100, sessions)) }
+      : {};
   // the unsigned rows leave the DKIM plugin out (OutpostOptions.omitBuiltinPlugins): like for like with Postfix, which signs nothing
   const unsigned: Record<string, string> = over === 'smtp-unsigned' ? { OUTPOST_DISABLED_PLUGINS: 'dkim-sign' } : {};
   const server = await startBenchOutpost({ sinkPort: sink.port, env: { OUTPOST_SUBMISSION_PORT: String(submissionPort), OUTPOST_WORKERS: String(workers), ...perIpLimit, ...unsigned } }).catch(async (error: unknown) => {
