@@ -74,6 +74,8 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '1' },
     /** OUTPOST_WORKERS of the Outpost rows: each row runs once per count (`1,2` gives the scaling row). */
     workers: { type: 'string', default: '1' },
+    /** Built-in plugins every Outpost row leaves out (OUTPOST_DISABLED_PLUGINS), to see what one costs: e.g. scan-builtin,tracking. */
+    'omit-plugins': { type: 'string', default: '' },
     'skip-postfix': { type: 'boolean', default: false },
     'skip-outpost': { type: 'boolean', default: false },
   },
@@ -257,9 +259,10 @@ async function runOutpost(recipients: number, roundNo: number, over: (typeof OUT
     sessions > 20
       ? { OUTPOST_SUBMISSION_MAX_CONNECTIONS_PER_IP: String(sessions), OUTPOST_SUBMISSION_MAX_CONNECTIONS: String(Math.max(200, sessions)), OUTPOST_SUBMISSION_MAX_UNAUTHENTICATED: String(Math.max(100, sessions)) }
       : {};
-  // the unsigned rows leave the DKIM plugin out (OutpostOptions.omitBuiltinPlugins): like for like with Postfix, which signs nothing
-  const unsigned: Record<string, string> = over === 'smtp-unsigned' ? { OUTPOST_DISABLED_PLUGINS: 'dkim-sign' } : {};
-  const server = await startBenchOutpost({ sinkPort: sink.port, env: { OUTPOST_SUBMISSION_PORT: String(submissionPort), OUTPOST_WORKERS: String(workers), ...perIpLimit, ...unsigned } }).catch(async (error: unknown) => {
+  // the unsigned rows leave the DKIM plugin out: like for like with Postfix, which signs nothing; --omit-plugins leaves out more
+  const omitted = [...(over === 'smtp-unsigned' ? ['dkim-sign'] : []), ...values['omit-plugins'].split(',').filter(Boolean)];
+  const leftOut: Record<string, string> = omitted.length > 0 ? { OUTPOST_DISABLED_PLUGINS: omitted.join(',') } : {};
+  const server = await startBenchOutpost({ sinkPort: sink.port, env: { OUTPOST_SUBMISSION_PORT: String(submissionPort), OUTPOST_WORKERS: String(workers), ...perIpLimit, ...leftOut } }).catch(async (error: unknown) => {
     await sink.close();
     throw error;
   });

@@ -1,7 +1,10 @@
 // Tests core/address.ts: the narrow envelope address syntax Outpost sends to, relay forms, and the one
 // reading of From/Sender mailboxes and bare REST addresses that every front end shares.
 import assert from 'node:assert/strict';
-import { bareAddressProblem, envelopeAddressProblem, parseMailboxList, relayFormOf } from '../../core/address.js';
+import { randomInt } from 'node:crypto';
+import parseRfc5322 from 'email-addresses';
+import addressparser from 'nodemailer/lib/addressparser';
+import { bareAddressProblem, envelopeAddressProblem, PLAIN_MAILBOX, parseMailboxList, relayFormOf } from '../../core/address.js';
 
 describe('envelopeAddressProblem', () => {
   it('accepts ordinary addresses', () => {
@@ -135,6 +138,21 @@ describe('parseMailboxList', () => {
     for (const value of ['ceo@other.test <news@acme.test>', '<news@acme.test> ceo@other.test', 'news@acme.test ceo@other.test', 'news@acme.test,']) {
       assert.match(parseMailboxList(value).problem ?? '', /is not a list of mailboxes RFC 5322 can read/, value);
     }
+  });
+
+  it('skips the strict parser only for plain mailboxes, which both parsers read alike (2,000 random ones)', () => {
+    const pick = (chars: string, min: number, max: number) => Array.from({ length: randomInt(min, max + 1) }, () => chars[randomInt(chars.length)]).join('');
+    const letters = 'abcXYZ019';
+    for (let index = 0; index < 2000; index++) {
+      const address = `${pick(letters + '_+-', 1, 1)}${pick(letters + '._+-', 0, 8)}@${pick(letters + '-', 1, 6)}.${pick(letters, 1, 4)}`;
+      const value = index % 2 === 0 ? address : `${pick(letters, 1, 1)}${pick(letters + " '-", 0, 10)} <${address}>`;
+      if (!PLAIN_MAILBOX.test(value)) continue;
+      const strict = parseRfc5322({ input: value, startAt: 'mailbox-list', rfc6532: true });
+      assert.ok(strict, `the strict parser reads ${value}`);
+      const lenient = addressparser(value).map((entry) => ('address' in entry ? entry.address : ''));
+      assert.deepEqual(strict.addresses.map((mailbox) => ('address' in mailbox ? mailbox.address : '')), lenient, value);
+    }
+    for (const value of ['"a@b" <x@acme.test>', 'a.b <x@acme.test>', 'x@acme.test, y@acme.test', 'x@acme.test (c)', 'Zoë <x@acme.test>']) assert.equal(PLAIN_MAILBOX.test(value), false, value);
   });
 
   it('refuses groups, names without an address, and nothing', () => {
